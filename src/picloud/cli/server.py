@@ -1,0 +1,132 @@
+"""`picloud`: the server command (serve, migrate, admin users, generated docs).
+
+A thin layer over the application object: each command loads the settings, then calls into
+`picloud.server`, `picloud.store` or `picloud.manager.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from picloud.config import ConfigError, Settings, configuration_markdown, load_settings
+
+app = typer.Typer(
+    name="picloud",
+    help="PiCloud server: upload a Python script, get an HTTP endpoint.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+admin_app = typer.Typer(help="Manage admin users of this instance.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(f"picloud: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _database(settings: Settings):
+    from picloud.store.database import Database
+
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    return database
+
+
+@app.command()
+def serve() -> None:
+    """Run the manager, orchestrator and executor in one process (Ctrl-C or SIGTERM to stop)."""
+    import uvicorn
+
+    from picloud.server import create_app
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        application = create_app(settings)
+    except Exception as exc:  # a sandbox or database problem found before the socket opens
+        typer.echo(f"picloud: cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    config = uvicorn.Config(
+        application,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        access_log=False,
+        timeout_graceful_shutdown=settings.drain_seconds,
+        log_level="info",
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (also done by `picloud serve`)."""
+    settings = _settings()
+    database = _database(settings)
+    typer.echo(f"database at revision {database.current_revision()}")
+
+
+@app.command("config-docs")
+def config_docs(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+) -> None:
+    """Print the configuration reference (docs/configuration.md) generated from the code."""
+    text = configuration_markdown()
+    if output:
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+@admin_app.command("create")
+def admin_create(
+    username: str = typer.Argument(..., help="The new user's name."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="The new password."
+    ),
+    role: str = typer.Option("owner", help="owner or admin."),
+) -> None:
+    """Create an admin user (the first one may be created this way)."""
+    from picloud.manager.bootstrap import create_admin
+
+    settings = _settings()
+    try:
+        create_admin(_database(settings), username, password, role)
+    except ValueError as exc:
+        typer.echo(f"picloud: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {role} '{username}'")
+
+
+@admin_app.command("reset-password")
+def admin_reset_password(
+    username: str = typer.Argument(..., help="The user whose password to set."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="The new password."
+    ),
+) -> None:
+    """Set a new password for an admin user and end its sessions."""
+    from picloud.manager.bootstrap import reset_password
+
+    settings = _settings()
+    try:
+        reset_password(_database(settings), username, password)
+    except ValueError as exc:
+        typer.echo(f"picloud: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"password of '{username}' changed")
+
+
+def main() -> None:
+    app()

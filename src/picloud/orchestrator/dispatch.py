@@ -1,0 +1,347 @@
+"""The data plane: a lean ASGI app that turns an HTTP request into one script execution.
+
+Request path: Host -> app (domain table) -> route (that app's table) -> gate -> body within the
+script's limit -> executor -> response, then an execution record handed to the batched writer.
+No database access and no framework routing on this path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from picloud.executor.interface import (
+    Executor,
+    ExecutorOverloaded,
+    Invocation,
+    InvocationResult,
+    ScriptRef,
+)
+from picloud.orchestrator.gate import ConcurrencyGate
+from picloud.orchestrator.records import RecordWriter
+from picloud.orchestrator.responses import (
+    EXECUTION_ID_HEADER,
+    Headers,
+    send_problem,
+    send_response,
+)
+from picloud.orchestrator.routing import AppRef, Outcome, RoutingHolder
+from picloud.store.executions import ExecutionRecord
+
+logger = logging.getLogger(__name__)
+
+EXECUTE_PREFIX = "/api/v1/execute/"
+_DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "connection"}
+
+#: Decides whether the bearer token of an execute call may invoke the script: returns None to
+#: allow, or the (status, detail) to refuse with (401, 403, or 404 so existence does not leak).
+ExecuteGuard = Callable[[str | None, ScriptRef], Awaitable[tuple[int, str] | None]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def refuse_all_execute_calls(token: str | None, script: ScriptRef) -> tuple[int, str]:
+    """The guard in force until an authenticator is wired: nothing runs without a credential."""
+    return (401, "authentication required")
+
+
+class DataPlane:
+    def __init__(
+        self,
+        routing: RoutingHolder,
+        executor: Executor,
+        gate: ConcurrencyGate,
+        records: RecordWriter,
+        *,
+        admin_hosts: tuple[str, ...] = (),
+        execute_guard: ExecuteGuard = refuse_all_execute_calls,
+        on_executed: Callable[[AppRef, ScriptRef, InvocationResult], None] | None = None,
+    ):
+        self.routing = routing
+        self.executor = executor
+        self.gate = gate
+        self.records = records
+        self.admin_hosts = frozenset(admin_hosts)
+        self.execute_guard = execute_guard
+        self.on_executed = on_executed
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        execution_id = str(uuid.uuid4())
+        method: str = scope["method"]
+        path: str = scope["path"]
+        host = _header(scope, b"host") or ""
+        if path.startswith(EXECUTE_PREFIX):
+            await self._execute_by_id(scope, receive, send, execution_id, host)
+            return
+        found = self.routing.current.resolve(method, host, path)
+        if found.outcome is Outcome.MATCHED:
+            assert found.app and found.script
+            await self._run(
+                scope,
+                receive,
+                send,
+                execution_id,
+                found.app,
+                found.script,
+                invocation="http",
+                host=found.host,
+                path=path,
+                params=found.params,
+                rest=found.rest,
+            )
+            return
+        if path == "/" and found.host in self.admin_hosts:
+            await send_response(
+                send,
+                302,
+                [(b"location", b"/admin/"), (EXECUTION_ID_HEADER, execution_id.encode())],
+                b"",
+            )
+            return
+        if found.outcome is Outcome.METHOD_NOT_ALLOWED:
+            await send_problem(
+                send,
+                405,
+                "method-not-allowed",
+                "Method Not Allowed",
+                f"{method} is not allowed here; allowed: {', '.join(found.allow)}",
+                execution_id=execution_id,
+                headers=[(b"allow", ", ".join(found.allow).encode())],
+            )
+            return
+        kind = "host-not-claimed" if found.outcome is Outcome.NO_APP else "no-route"
+        await send_problem(
+            send, 404, kind, "Not Found", found.reason or "not found", execution_id=execution_id
+        )
+
+    async def _execute_by_id(
+        self, scope: dict, receive: Any, send: Any, execution_id: str, host: str
+    ) -> None:
+        script_id, _, rest = scope["path"][len(EXECUTE_PREFIX) :].partition("/")
+        routing = self.routing.current
+        script = routing.scripts.get(script_id)
+        token = _bearer_token(scope)
+        if script is None:
+            refusal: tuple[int, str] | None = (
+                (404, f"no script with id '{script_id}'")
+                if token
+                else (401, "authentication required")
+            )
+        else:
+            refusal = await self.execute_guard(token, script)
+        if refusal is not None:
+            status, detail = refusal
+            titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+            kinds = {401: "unauthenticated", 403: "forbidden", 404: "not-found"}
+            headers = [(b"www-authenticate", b"Bearer")] if status == 401 else None
+            await send_problem(
+                send,
+                status,
+                kinds.get(status, "refused"),
+                titles.get(status, "Refused"),
+                detail,
+                execution_id=execution_id,
+                headers=headers,
+            )
+            return
+        assert script is not None
+        await self._run(
+            scope,
+            receive,
+            send,
+            execution_id,
+            routing.apps[script.app_id],
+            script,
+            invocation="execute",
+            host=host,
+            path="/" + rest,
+            params={},
+            rest=None,
+        )
+
+    async def _run(
+        self,
+        scope: dict,
+        receive: Any,
+        send: Any,
+        execution_id: str,
+        app: AppRef,
+        script: ScriptRef,
+        *,
+        invocation: str,
+        host: str,
+        path: str,
+        params: dict[str, str],
+        rest: str | None,
+    ) -> None:
+        if not self.gate.try_enter():
+            await send_problem(
+                send,
+                503,
+                "overloaded",
+                "Service Unavailable",
+                "too many executions in flight; retry shortly",
+                execution_id=execution_id,
+                headers=[(b"retry-after", b"1")],
+            )
+            return
+        try:
+            limit = script.limits.max_request_bytes
+            try:
+                body = await _read_body(scope, receive, limit)
+            except BodyTooLarge:
+                await send_problem(
+                    send,
+                    413,
+                    "request-too-large",
+                    "Content Too Large",
+                    f"the request body exceeds this script's limit of {limit} bytes",
+                    execution_id=execution_id,
+                )
+                return
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
+            if query_string:
+                url += "?" + query_string
+            job = Invocation(
+                execution_id=execution_id,
+                app_id=app.id,
+                app_slug=app.slug,
+                script=script,
+                invocation=invocation,
+                method=scope["method"],
+                url=url,
+                path=path,
+                host=host,
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                query_string=query_string,
+                params=params,
+                rest=rest,
+                body=body,
+            )
+            started_at = datetime.now(UTC)
+            started = time.perf_counter()
+            try:
+                result = await self.executor.invoke(job)
+            except ExecutorOverloaded as exc:
+                await send_problem(
+                    send,
+                    503,
+                    "overloaded",
+                    "Service Unavailable",
+                    f"script '{script.name}' is at its concurrency limit; retry shortly",
+                    execution_id=execution_id,
+                    headers=[(b"retry-after", str(exc.retry_after).encode())],
+                )
+                return
+            except Exception:
+                logger.exception("executor failed on execution %s", execution_id)
+                result = InvocationResult(
+                    status=502,
+                    headers=[],
+                    body=b"",
+                    outcome="crashed",
+                    logs=[],
+                    error="the executor failed before the script answered",
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
+        finally:
+            self.gate.leave()
+        await self._respond(send, execution_id, scope["method"], result)
+        self.records.submit(
+            ExecutionRecord(
+                id=execution_id,
+                app_id=app.id,
+                script_id=script.id,
+                script_version=script.version,
+                invocation=invocation,
+                method=scope["method"],
+                path=path,
+                status_code=result.status,
+                outcome=result.outcome,
+                duration_ms=result.duration_ms,
+                started_at=started_at,
+                logs=[
+                    {"level": x.level, "message": x.message, "fields": x.fields, "at": x.at}
+                    for x in result.logs
+                ],
+                error=result.error,
+            )
+        )
+        if self.on_executed:
+            self.on_executed(app, script, result)
+
+    async def _respond(
+        self, send: Any, execution_id: str, method: str, result: InvocationResult
+    ) -> None:
+        if result.outcome != "ok":
+            title, detail = _FAILURE_TEXT.get(result.outcome, _FAILURE_TEXT["crashed"])
+            await send_problem(
+                send,
+                result.status,
+                f"script-{result.outcome.replace('_', '-')}",
+                title,
+                detail,
+                execution_id=execution_id,
+            )
+            return
+        headers: Headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in result.headers
+            if k.lower() not in _DROPPED_RESPONSE_HEADERS
+        ]
+        headers.append((EXECUTION_ID_HEADER, execution_id.encode()))
+        await send_response(send, result.status, headers, result.body, head=method == "HEAD")
+
+
+_FAILURE_TEXT = {
+    "error": ("script error", "the script raised an exception; see its execution record"),
+    "timeout": ("script timeout", "the script did not answer within its time limit"),
+    "memory": ("script memory limit", "the script exceeded its memory limit"),
+    "crashed": ("script crashed", "the script's worker stopped before it answered"),
+    "invalid_response": (
+        "invalid response",
+        "the script returned a value that is not a valid response",
+    ),
+}
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _bearer_token(scope: dict) -> str | None:
+    value = _header(scope, b"authorization")
+    if value and value[:7].lower() == "bearer ":
+        return value[7:].strip() or None
+    return None
+
+
+async def _read_body(scope: dict, receive: Any, limit: int) -> bytes:
+    declared = _header(scope, b"content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)

@@ -1,0 +1,122 @@
+"""Batched, asynchronous writing of execution records.
+
+The response never waits for the database: `submit()` appends to an in-memory buffer and returns.
+A background task wakes when the first record arrives, lets a batch gather for `flush_ms`, and
+writes it in one statement from a worker thread. When the database is unreachable the batch stays
+in the buffer and is retried, so a short outage loses nothing; a bound on the buffer keeps a long
+outage from exhausting memory (the oldest records go first, and are counted). With nothing to
+write the task sleeps on an event: an idle server spends no CPU here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from picloud.store import executions
+from picloud.store.database import Database
+from picloud.store.executions import ExecutionRecord
+
+logger = logging.getLogger(__name__)
+
+#: How often retention runs at most, and only after something was written.
+PRUNE_INTERVAL_SECONDS = 300.0
+RETRY_DELAY_SECONDS = 1.0
+
+
+class RecordWriter:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        flush_ms: int,
+        retention_count: int,
+        retention_days: int,
+        max_buffered: int = 100_000,
+        batch_size: int = 1_000,
+        on_written: Callable[[int], None] | None = None,
+    ):
+        self._database = database
+        self._flush_seconds = flush_ms / 1000
+        self._retention_count = retention_count
+        self._retention_days = retention_days
+        self._batch_size = batch_size
+        self._buffer: deque[ExecutionRecord] = deque(maxlen=max_buffered)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._last_prune = time.monotonic()
+        self._on_written = on_written
+        self.written = 0
+        self.dropped = 0
+
+    def submit(self, record: ExecutionRecord) -> None:
+        if len(self._buffer) == self._buffer.maxlen:
+            self.dropped += 1
+        self._buffer.append(record)
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="picloud-record-writer")
+
+    async def aclose(self) -> None:
+        """Write everything still buffered, then stop (a graceful shutdown loses nothing)."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            if not self._closing:
+                await asyncio.sleep(self._flush_seconds)
+            self._wake.clear()
+            ok = await self._flush()
+            if self._closing and (ok or not self._buffer):
+                return
+            if not ok:
+                if self._closing:
+                    logger.error("database unreachable at shutdown; %d records lost", self.pending)
+                    return
+                await asyncio.sleep(RETRY_DELAY_SECONDS)
+                self._wake.set()
+
+    async def _flush(self) -> bool:
+        while self._buffer:
+            batch = [self._buffer[i] for i in range(min(self._batch_size, len(self._buffer)))]
+            try:
+                await asyncio.to_thread(self._write, batch)
+            except Exception:
+                logger.exception("writing %d execution records failed; will retry", len(batch))
+                return False
+            for _ in batch:
+                self._buffer.popleft()
+            self.written += len(batch)
+            if self._on_written:
+                self._on_written(len(batch))
+        return True
+
+    def _write(self, batch: list[ExecutionRecord]) -> None:
+        with self._database.begin() as conn:
+            executions.insert_many(conn, batch)
+        if time.monotonic() - self._last_prune >= PRUNE_INTERVAL_SECONDS:
+            self.prune()
+
+    def prune(self) -> int:
+        """Apply retention: per-script count and age. Runs after writes, never on a timer."""
+        self._last_prune = time.monotonic()
+        with self._database.begin() as conn:
+            return executions.prune(
+                conn,
+                keep_per_script=self._retention_count,
+                older_than=datetime.now(UTC) - timedelta(days=self._retention_days),
+            )

@@ -1,0 +1,184 @@
+"""The composition root: one process serving the manager, the orchestrator and the executor.
+
+`PiCloud` is an ASGI app. It owns start-up (migrations, seeding, the first owner, the worker
+pool, the routing tables, the record writer) and an orderly shutdown (in-flight requests are
+drained by the server, then buffered records are written and workers stopped). Requests are split
+by path prefix before any framework sees them: the admin API and dashboard get FastAPI and
+Starlette, and everything else takes the lean data-plane path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from picloud import __version__
+from picloud.config import Settings
+from picloud.executor.interface import Executor, ScriptRef
+from picloud.executor.pool import WorkerPoolExecutor
+from picloud.manager.api import create_admin_api
+from picloud.manager.auth import authenticate_token, authorize
+from picloud.manager.bootstrap import ensure_first_owner
+from picloud.manager.context import ManagerContext
+from picloud.orchestrator.dispatch import DataPlane
+from picloud.orchestrator.gate import ConcurrencyGate
+from picloud.orchestrator.records import RecordWriter
+from picloud.orchestrator.responses import send_json, send_text
+from picloud.orchestrator.routing import Routing, RoutingHolder
+from picloud.sdk import SDK_VERSION
+from picloud.store.database import Database
+from picloud.store.seed import seed_hello_world_if_fresh
+from picloud.store.snapshot import load_routing_snapshot
+
+logger = logging.getLogger("picloud")
+
+API_VERSION = 1
+_ADMIN_API_PREFIXES = ("/api/v1/admin", "/api/v1/openapi.json", "/api/v1/docs")
+
+
+class PiCloud:
+    def __init__(self, settings: Settings, *, executor: Executor | None = None):
+        self.settings = settings
+        self.database = Database(settings.resolved_database_url)
+        self.executor: Executor = executor or WorkerPoolExecutor(settings)
+        self.gate = ConcurrencyGate(settings.max_concurrent_executions)
+        self.records = RecordWriter(
+            self.database,
+            flush_ms=settings.log_flush_ms,
+            retention_count=settings.log_retention_count,
+            retention_days=settings.log_retention_days,
+        )
+        self.routing: RoutingHolder | None = None
+        self.data_plane: DataPlane | None = None
+        self.manager = ManagerContext(
+            settings=settings, database=self.database, match_preview=self._match_preview
+        )
+        self.admin_api = create_admin_api(self.manager)
+        self.setup_url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        await asyncio.to_thread(self._prepare_database)
+        await self.executor.start()
+        self.routing = RoutingHolder(self._load_routing)
+        self.database.changes.subscribe(self.routing.reload)
+        await self.records.start()
+        self.data_plane = DataPlane(
+            self.routing,
+            self.executor,
+            self.gate,
+            self.records,
+            admin_hosts=self.settings.admin_hosts,
+            execute_guard=self._guard_execute,
+        )
+        logger.info(
+            "PiCloud %s serving on http://%s:%d (database: %s, sandbox: %s)",
+            __version__,
+            self.settings.host,
+            self.settings.port,
+            self.database.dialect_name,
+            self.executor.describe().get("sandbox"),
+        )
+
+    def _prepare_database(self) -> None:
+        self.database.migrate()
+        with self.database.begin() as conn:
+            seed_hello_world_if_fresh(conn)
+        token = ensure_first_owner(self.manager)
+        if token:
+            self.setup_url = (
+                f"http://{_url_host(self.settings.host)}:{self.settings.port}"
+                f"/admin/setup?token={token}"
+            )
+            logger.warning("No admin user exists yet. Create the first owner at %s", self.setup_url)
+
+    async def shutdown(self) -> None:
+        await self.records.aclose()
+        await self.executor.aclose()
+        self.database.dispose()
+
+    def _load_routing(self) -> Routing:
+        with self.database.connect() as conn:
+            snapshot = load_routing_snapshot(conn)
+        return Routing.from_snapshot(
+            snapshot,
+            defaults=self.settings.default_limits,
+            ceilings=self.settings.limit_ceilings,
+        )
+
+    def _match_preview(self, method: str, url: str) -> dict:
+        routing = self.routing.current if self.routing else self._load_routing()
+        return routing.preview(method, url)
+
+    async def _guard_execute(self, token: str | None, script: ScriptRef) -> tuple[int, str] | None:
+        if not token:
+            return (401, "authentication required: send Authorization: Bearer <token>")
+        principal = await asyncio.to_thread(authenticate_token, self.database, token)
+        if principal is None:
+            return (401, "the token is invalid or expired")
+        decision = authorize(principal, "script:invoke", script.app_id)
+        if decision.allowed:
+            return None
+        return (decision.status, decision.detail)
+
+    # -- ASGI --------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path: str = scope["path"]
+            if path.startswith(_ADMIN_API_PREFIXES):
+                await self.admin_api(scope, receive, send)
+            elif path == "/healthz":
+                await self._healthz(send)
+            elif path == "/version":
+                await send_json(send, 200, self.version_info())
+            else:
+                assert self.data_plane is not None, "startup() has not run"
+                await self.data_plane(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    logger.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _healthz(self, send: Any) -> None:
+        if await asyncio.to_thread(self.database.ping):
+            await send_text(send, 200, "ok")
+        else:
+            await send_text(send, 503, "database unreachable")
+
+    def version_info(self) -> dict[str, Any]:
+        return {
+            "product": "picloud",
+            "version": __version__,
+            "api": API_VERSION,
+            "schema": self.database.head_revision(),
+            "sdk": SDK_VERSION,
+            **self.executor.describe(),
+        }
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "localhost"
+    return f"[{host}]" if ":" in host else host
+
+
+def create_app(settings: Settings) -> PiCloud:
+    return PiCloud(settings)
