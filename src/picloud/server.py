@@ -21,6 +21,8 @@ from picloud.manager.api import create_admin_api
 from picloud.manager.auth import authenticate_token, authorize
 from picloud.manager.bootstrap import ensure_first_owner
 from picloud.manager.context import ManagerContext
+from picloud.manager.dashboard import create_dashboard
+from picloud.manager.dashboard.invoker import asgi_invoker
 from picloud.orchestrator.dispatch import DataPlane
 from picloud.orchestrator.gate import ConcurrencyGate
 from picloud.orchestrator.records import RecordWriter
@@ -28,6 +30,7 @@ from picloud.orchestrator.responses import send_json, send_text
 from picloud.orchestrator.routing import Routing, RoutingHolder
 from picloud.sdk import SDK_VERSION
 from picloud.store.database import Database
+from picloud.store.notify import NotifyRelay
 from picloud.store.seed import seed_hello_world_if_fresh
 from picloud.store.snapshot import load_routing_snapshot
 
@@ -52,10 +55,20 @@ class PiCloud:
         self.routing: RoutingHolder | None = None
         self.data_plane: DataPlane | None = None
         self.manager = ManagerContext(
-            settings=settings, database=self.database, match_preview=self._match_preview
+            settings=settings,
+            database=self.database,
+            match_preview=self._match_preview,
+            invoke=asgi_invoker(lambda: self.data_plane),
         )
         self.admin_api = create_admin_api(self.manager)
+        self.dashboard = create_dashboard(self.manager)
         self.setup_url: str | None = None
+        # Nodes sharing one PostgreSQL tell each other about changes; SQLite means one node.
+        self.relay = (
+            NotifyRelay(self.database.engine, self.database.changes)
+            if self.database.dialect_name == "postgresql"
+            else None
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -64,6 +77,8 @@ class PiCloud:
         await self.executor.start()
         self.routing = RoutingHolder(self._load_routing)
         self.database.changes.subscribe(self.routing.reload)
+        if self.relay:
+            self.relay.start()
         await self.records.start()
         self.data_plane = DataPlane(
             self.routing,
@@ -95,12 +110,14 @@ class PiCloud:
             logger.warning("No admin user exists yet. Create the first owner at %s", self.setup_url)
 
     async def shutdown(self) -> None:
+        if self.relay:
+            self.relay.stop()
         await self.records.aclose()
         await self.executor.aclose()
         self.database.dispose()
 
     def _load_routing(self) -> Routing:
-        with self.database.connect() as conn:
+        with self.database.snapshot() as conn:
             snapshot = load_routing_snapshot(conn)
         return Routing.from_snapshot(
             snapshot,
@@ -131,6 +148,8 @@ class PiCloud:
             path: str = scope["path"]
             if path.startswith(_ADMIN_API_PREFIXES):
                 await self.admin_api(scope, receive, send)
+            elif path == "/admin" or path.startswith("/admin/"):
+                await self.dashboard(scope, receive, send)
             elif path == "/healthz":
                 await self._healthz(send)
             elif path == "/version":

@@ -11,11 +11,14 @@ write the task sleeps on an event: an idle server spends no CPU here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
 
 from picloud.store import executions
 from picloud.store.database import Database
@@ -26,6 +29,8 @@ logger = logging.getLogger(__name__)
 #: How often retention runs at most, and only after something was written.
 PRUNE_INTERVAL_SECONDS = 300.0
 RETRY_DELAY_SECONDS = 1.0
+#: Advisory lock id taken by the node that prunes (any constant unique to PiCloud).
+PRUNE_LOCK_KEY = 0x70_69_63_6C_6F_75_64  # 'picloud'
 
 
 class RecordWriter:
@@ -48,7 +53,7 @@ class RecordWriter:
         self._buffer: deque[ExecutionRecord] = deque(maxlen=max_buffered)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._closing = False
+        self._closing = asyncio.Event()
         self._last_prune = time.monotonic()
         self._on_written = on_written
         self.written = 0
@@ -69,7 +74,7 @@ class RecordWriter:
 
     async def aclose(self) -> None:
         """Write everything still buffered, then stop (a graceful shutdown loses nothing)."""
-        self._closing = True
+        self._closing.set()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -77,14 +82,16 @@ class RecordWriter:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            if not self._closing:
-                await asyncio.sleep(self._flush_seconds)
+            if not self._closing.is_set():
+                # Let a batch gather, but a shutdown cuts the wait short.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self._flush_seconds)
             self._wake.clear()
             ok = await self._flush()
-            if self._closing and (ok or not self._buffer):
+            if self._closing.is_set() and (ok or not self._buffer):
                 return
             if not ok:
-                if self._closing:
+                if self._closing.is_set():
                     logger.error("database unreachable at shutdown; %d records lost", self.pending)
                     return
                 await asyncio.sleep(RETRY_DELAY_SECONDS)
@@ -112,9 +119,16 @@ class RecordWriter:
             self.prune()
 
     def prune(self) -> int:
-        """Apply retention: per-script count and age. Runs after writes, never on a timer."""
+        """Apply retention: per-script count and age. Runs after writes, never on a timer.
+
+        In a cluster only one node prunes at a time: the others find the lock taken and skip.
+        """
         self._last_prune = time.monotonic()
         with self._database.begin() as conn:
+            if self._database.dialect_name == "postgresql" and not conn.scalar(
+                sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PRUNE_LOCK_KEY}
+            ):
+                return 0
             return executions.prune(
                 conn,
                 keep_per_script=self._retention_count,
