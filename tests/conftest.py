@@ -99,3 +99,9 @@ def start_live_server():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def postgres_url(_postgres_schema_url: str) -> str:
+    """A private PostgreSQL schema, for tests that only make sense there (cluster mode)."""
+    return _postgres_schema_url

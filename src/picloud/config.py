@@ -140,6 +140,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Sliding lifetime of a dashboard or API session.",
     ),
     Setting(
+        "PICLOUD_LOG_FORMAT", "log_format", _choice("text", "json"), "text", "text or json",
+        "The server's own log: text for a terminal, json (one object per line) for collectors.",
+    ),
+    Setting(
+        "PICLOUD_LOG_LEVEL", "log_level", _choice("debug", "info", "warning", "error"), "info",
+        "debug, info, warning or error", "Least severe server log lines written.",
+    ),
+    Setting(
         "PICLOUD_ADMIN_HOSTS", "admin_hosts", _host_list, ("localhost", "127.0.0.1"),
         "comma-separated host names", "Hosts on which / redirects to the dashboard.",
     ),

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from picloud import __version__
+from picloud.cli.caddyfile import TLS_ASK_PATH
 from picloud.config import Settings
 from picloud.executor.interface import Executor, ScriptRef
 from picloud.executor.pool import WorkerPoolExecutor
@@ -25,8 +27,10 @@ from picloud.manager.dashboard import create_dashboard
 from picloud.manager.dashboard.invoker import asgi_invoker
 from picloud.orchestrator.dispatch import DataPlane
 from picloud.orchestrator.gate import ConcurrencyGate
+from picloud.orchestrator.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from picloud.orchestrator.metrics import Metrics
 from picloud.orchestrator.records import RecordWriter
-from picloud.orchestrator.responses import send_json, send_text
+from picloud.orchestrator.responses import send_json, send_response, send_text
 from picloud.orchestrator.routing import Routing, RoutingHolder
 from picloud.sdk import SDK_VERSION
 from picloud.store.database import Database
@@ -53,6 +57,7 @@ class PiCloud:
             retention_days=settings.log_retention_days,
         )
         self.routing: RoutingHolder | None = None
+        self.metrics = Metrics(self._live_values)
         self.data_plane: DataPlane | None = None
         self.manager = ManagerContext(
             settings=settings,
@@ -87,6 +92,7 @@ class PiCloud:
             self.records,
             admin_hosts=self.settings.admin_hosts,
             execute_guard=self._guard_execute,
+            on_executed=self.metrics.observe,
         )
         logger.info(
             "PiCloud %s serving on http://%s:%d (database: %s, sandbox: %s)",
@@ -154,6 +160,15 @@ class PiCloud:
                 await self._healthz(send)
             elif path == "/version":
                 await send_json(send, 200, self.version_info())
+            elif path == "/metrics":
+                await send_response(
+                    send,
+                    200,
+                    [(b"content-type", METRICS_CONTENT_TYPE.encode())],
+                    self.metrics.render(),
+                )
+            elif path == TLS_ASK_PATH:
+                await self._tls_ask(scope, send)
             else:
                 assert self.data_plane is not None, "startup() has not run"
                 await self.data_plane(scope, receive, send)
@@ -181,6 +196,32 @@ class PiCloud:
             await send_text(send, 200, "ok")
         else:
             await send_text(send, 503, "database unreachable")
+
+    async def _tls_ask(self, scope: dict, send: Any) -> None:
+        """Caddy's on-demand TLS check: 200 only for a host some app claims."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        domain = (query.get("domain") or [""])[0]
+        assert self.routing is not None
+        if domain and self.routing.current.domains.resolve(domain) is not None:
+            await send_text(send, 200, "claimed")
+        else:
+            await send_text(send, 404, f"no app claims host '{domain}'")
+
+    def _live_values(self) -> dict[str, Any]:
+        stats = self.executor.stats()
+        apps = self.routing.current.apps if self.routing else {}
+        return {
+            "live_workers": {
+                (apps[app_id].slug if app_id in apps else app_id): figures["workers"]
+                for app_id, figures in stats.get("apps", {}).items()
+            },
+            "spare_workers": stats.get("spares", 0),
+            "cold_starts": stats.get("cold_starts", 0),
+            "gate_rejections": self.gate.rejected,
+            "in_flight": self.gate.in_flight,
+            "records_pending": self.records.pending,
+            "records_written": self.records.written,
+        }
 
     def version_info(self) -> dict[str, Any]:
         return {

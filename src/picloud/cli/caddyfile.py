@@ -13,12 +13,17 @@ TLS_ASK_PATH = "/api/v1/tls/ask"
 
 
 def render_caddyfile(
-    nodes: Sequence[str], *, http_port: int | None = None, email: str | None = None
+    nodes: Sequence[str],
+    *,
+    http_port: int | None = None,
+    email: str | None = None,
+    admin: str | None = None,
 ) -> str:
     """The Caddyfile text for `nodes` (each `host:port`).
 
     With `http_port`, the site is plain HTTP on that port (tests, or TLS terminated elsewhere);
-    otherwise every claimed host gets a certificate on demand::
+    otherwise every claimed host gets a certificate on demand. `admin` sets Caddy's admin
+    endpoint (`off`, or an address when several Caddies share a machine)::
 
         >>> print(render_caddyfile(["10.0.0.2:8080"], http_port=8000))
         {
@@ -37,6 +42,7 @@ def render_caddyfile(
                 fail_duration 10s
             }
         }
+        <BLANKLINE>
     """
     if not nodes:
         raise ValueError("at least one node (host:port) is needed")
@@ -51,6 +57,8 @@ def render_caddyfile(
     else:
         global_lines = ["    auto_https off"]
         site, tls = f"http://:{http_port}", []
+    if admin:
+        global_lines.insert(0, f"    admin {admin}")
     lines = [
         "{",
         *global_lines,

@@ -6,13 +6,13 @@ A thin layer over the application object: each command loads the settings, then 
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import typer
 
 from picloud.config import ConfigError, Settings, configuration_markdown, load_settings
+from picloud.logs import configure_logging
 
 app = typer.Typer(
     name="picloud",
@@ -48,7 +48,7 @@ def serve() -> None:
     from picloud.server import create_app
 
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     try:
         application = create_app(settings)
     except Exception as exc:  # a sandbox or database problem found before the socket opens
@@ -60,8 +60,9 @@ def serve() -> None:
         port=settings.port,
         lifespan="on",
         access_log=False,
+        log_config=None,
         timeout_graceful_shutdown=settings.drain_seconds,
-        log_level="info",
+        log_level=settings.log_level,
     )
     server = uvicorn.Server(config)
     server.run()
@@ -87,6 +88,27 @@ def config_docs(
         output.write_text(text)
     else:
         sys.stdout.write(text)
+
+
+@app.command()
+def caddyfile(
+    nodes: str = typer.Option(
+        ..., "--nodes", help="Comma-separated host:port of every PiCloud node."
+    ),
+    http_port: int | None = typer.Option(
+        None, "--http-port", help="Serve plain HTTP on this port instead of on-demand TLS."
+    ),
+    email: str | None = typer.Option(None, help="ACME account e-mail for certificates."),
+) -> None:
+    """Print a Caddyfile that load-balances NODES with health checks and on-demand TLS."""
+    from picloud.cli.caddyfile import render_caddyfile
+
+    node_list = [n.strip() for n in nodes.split(",") if n.strip()]
+    try:
+        sys.stdout.write(render_caddyfile(node_list, http_port=http_port, email=email))
+    except ValueError as exc:
+        typer.echo(f"picloud: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @admin_app.command("create")

@@ -86,5 +86,10 @@ class Executor(Protocol):
     async def aclose(self) -> None: ...
 
     def describe(self) -> dict[str, Any]:
-        """Facts for /version and metrics, e.g. {"sandbox": "strict"}."""
+        """Facts for /version, e.g. {"sandbox": "strict"}."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Live figures for metrics: `apps` ({app_id: {"workers": n, ...}}), `spares`,
+        `cold_starts`."""
         ...
