@@ -105,3 +105,9 @@ def start_live_server():
 def postgres_url(_postgres_schema_url: str) -> str:
     """A private PostgreSQL schema, for tests that only make sense there (cluster mode)."""
     return _postgres_schema_url
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (`pytest.mark.anyio`) run on asyncio, as the server does."""
+    return "asyncio"

@@ -47,7 +47,7 @@ DEFAULT_CEILINGS = Limits(
 #: The smallest value that still makes sense for each field.
 MINIMUMS = Limits(
     timeout_ms=10,
-    memory_mb=32,
+    memory_mb=64,
     max_request_bytes=0,
     max_response_bytes=0,
     max_log_bytes=0,

@@ -113,10 +113,24 @@ class RecordWriter:
         return True
 
     def _write(self, batch: list[ExecutionRecord]) -> None:
-        with self._database.begin() as conn:
-            executions.insert_many(conn, batch)
+        try:
+            with self._database.begin() as conn:
+                executions.insert_many(conn, batch)
+        except sa.exc.IntegrityError:
+            self._write_one_by_one(batch)
         if time.monotonic() - self._last_prune >= PRUNE_INTERVAL_SECONDS:
             self.prune()
+
+    def _write_one_by_one(self, batch: list[ExecutionRecord]) -> None:
+        """Keep the batch's good records when some cannot be stored (their script or app was
+        deleted while they waited): those few are dropped, not retried forever."""
+        for record in batch:
+            try:
+                with self._database.begin() as conn:
+                    executions.insert_many(conn, [record])
+            except sa.exc.IntegrityError:
+                self.dropped += 1
+                logger.info("dropped the record of execution %s: its script is gone", record.id)
 
     def prune(self) -> int:
         """Apply retention: per-script count and age. Runs after writes, never on a timer.
