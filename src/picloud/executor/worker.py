@@ -1,0 +1,387 @@
+"""One worker process as the host sees it: start and boot it, bind it, run invocations, kill it.
+
+All I/O is event-driven on the server's loop: the channel, the console pipe (the worker's
+fds 1 and 2) and a pidfd for the process's exit are watched with `add_reader`, so a worker
+waiting for work costs the host nothing. The host trusts nothing the worker sends: a frame out
+of turn, an unknown field or an oversized frame kills the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+
+import msgspec
+
+from picloud.executor.interface import LogLine
+from picloud.executor.log_collector import LEVELS, LogCollector
+from picloud.executor.runtime.protocol import (
+    Bind,
+    FrameEncoder,
+    FrameReader,
+    FrameTooLarge,
+    Invoke,
+    Log,
+    Ready,
+    Result,
+    WorkerFrame,
+)
+from picloud.executor.sandbox import LaunchPlan
+
+BOOT_TIMEOUT_SECONDS = 30
+#: Room in a frame beyond the response body or one log line: headers, the error text.
+FRAME_HEADROOM = 512 * 1024
+#: How much of the worker's raw console output an error keeps (a crash's stack dump).
+CONSOLE_TAIL_CHARS = 8192
+#: Outcomes a worker may report; timeouts and crashes are the host's to decide.
+WORKER_OUTCOMES = frozenset({"ok", "error", "memory", "invalid_response"})
+MIB = 1024 * 1024
+
+
+class WorkerFailed(Exception):
+    """The worker stopped (or was stopped) before it answered."""
+
+    def __init__(self, outcome: str, error: str):
+        super().__init__(error)
+        self.outcome = outcome
+        self.error = error
+
+
+@dataclass
+class Execution:
+    outcome: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    error: str | None
+    logs: list[LogLine]
+
+
+class Worker:
+    """`Worker.spawn(plan)`, `await ready()`; then `bind()` once and `execute()` one at a time."""
+
+    def __init__(self, plan: LaunchPlan, process: subprocess.Popen, fds: dict[str, int]):
+        self._loop = asyncio.get_running_loop()
+        self._plan = plan
+        self.process = process
+        #: The host pid of the process running scripts (inside bwrap in strict mode).
+        self.pid = process.pid
+        self.app_id: str | None = None
+        self.memory_mb: int | None = None
+        #: Script id -> the version whose source this worker has been sent.
+        self.sent_versions: dict[str, int] = {}
+        self.cpu_seconds = 0.0
+        #: Resolves with a description once the process has exited and been reaped.
+        self.exited: asyncio.Future[str] = self._loop.create_future()
+        self._fds = fds
+        self._outbox = bytearray()
+        self._encoder = FrameEncoder()
+        self._decoder = msgspec.msgpack.Decoder(WorkerFrame)
+        self._reader = FrameReader(FRAME_HEADROOM)
+        self._expecting: type[Ready] | type[Result] | None = None
+        self._answer: asyncio.Future[Ready | Result] | None = None
+        self._logs: LogCollector | None = None
+        self._max_response_bytes = 0
+        self._console_tail = ""
+        self._failure: WorkerFailed | None = None  # decided by the host before it kills
+        self._process_fd = os.pidfd_open(process.pid)
+        # In strict mode the process is bwrap; the worker inside is killed once its pid is known.
+        self._kill_fd: int | None = None if plan.wrapper else self._process_fd
+        self._info = b""
+        if "info" in fds:
+            self._loop.add_reader(fds["info"], self._on_info)
+        self._loop.add_reader(fds["channel"], self._on_channel)
+        self._loop.add_reader(fds["console"], self._on_console)
+        self._loop.add_reader(self._process_fd, self._on_exit)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def spawn(cls, plan: LaunchPlan) -> Worker:
+        """Start a worker process and send it its boot frame; `await ready()` next."""
+        to_worker, host_writes = os.pipe()
+        host_reads, from_worker = os.pipe()
+        console_read, console_write = os.pipe()
+        info_read, info_write = os.pipe() if plan.wrapper else (None, None)
+        passed = [fd for fd in (to_worker, from_worker, info_write) if fd is not None]
+        fds = {"send": host_writes, "channel": host_reads, "console": console_read}
+        if info_read is not None:
+            fds["info"] = info_read
+        try:
+            process = subprocess.Popen(
+                plan.argv(to_worker, from_worker, info_write),
+                stdin=subprocess.DEVNULL,
+                stdout=console_write,
+                stderr=console_write,
+                pass_fds=passed,
+                env=plan.env,
+                start_new_session=True,  # terminal signals (Ctrl-C) are for the server
+            )
+        except OSError:
+            for fd in fds.values():
+                os.close(fd)
+            raise
+        finally:
+            for fd in (*passed, console_write):
+                os.close(fd)
+        for fd in fds.values():
+            os.set_blocking(fd, False)
+        worker = cls(plan, process, fds)
+        worker._expect(Ready)
+        worker._send(plan.boot)
+        return worker
+
+    async def ready(self) -> None:
+        """Wait until the worker is sealed and ready; raises WorkerFailed (and kills it when
+        it is too slow or the wait is cancelled)."""
+        try:
+            async with asyncio.timeout(BOOT_TIMEOUT_SECONDS):
+                await self._answer
+        except TimeoutError:
+            self.kill("crashed", f"worker did not start within {BOOT_TIMEOUT_SECONDS} s")
+            raise self._failure from None
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+        finally:
+            self._expecting = self._answer = None
+
+    def bind(self, app_id: str, app_slug: str, memory_mb: int) -> None:
+        """Bind this worker to an app for life; its address space is capped at `memory_mb`."""
+        self.app_id = app_id
+        self.memory_mb = memory_mb
+        self._send(Bind(app_id, app_slug, memory_mb * MIB))
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.done() and self._failure is None
+
+    def kill(self, outcome: str | None = None, error: str | None = None) -> None:
+        """SIGKILL the worker; a given outcome is what a running invocation reports."""
+        if outcome is not None and error is not None and self._failure is None:
+            self._failure = WorkerFailed(outcome, error)
+        # Until bwrap has said which pid the worker has, killing bwrap kills the worker too
+        # (--die-with-parent), at the price of the worker's own exit status.
+        target = self._kill_fd if self._kill_fd is not None else self._process_fd
+        if target is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(target, signal.SIGKILL)
+
+    # -- invocations -------------------------------------------------------------------------
+
+    async def execute(
+        self, invoke: Invoke, *, timeout_ms: int, max_response_bytes: int, max_log_bytes: int
+    ) -> Execution:
+        if self._failure is not None:
+            return Execution(self._failure.outcome, 0, [], b"", self._failure.error, [])
+        logs = self._logs = LogCollector(max_log_bytes)
+        self._max_response_bytes = max_response_bytes
+        self._reader.limit = max(max_response_bytes, 4 * max_log_bytes) + FRAME_HEADROOM
+        self._console_tail = ""
+        answer = self._expect(Result)
+        self._send(invoke)
+        try:
+            async with asyncio.timeout(timeout_ms / 1000):
+                result = await answer
+        except TimeoutError:
+            self.kill("timeout", f"timed out after {timeout_ms} ms")
+            failure = self._failure
+            return Execution(failure.outcome, 0, [], b"", failure.error, logs.lines)
+        except WorkerFailed as exc:
+            return Execution(exc.outcome, 0, [], b"", exc.error, logs.lines)
+        finally:
+            self._expecting = self._answer = self._logs = None
+            self._reader.limit = FRAME_HEADROOM
+        # Anything written to fds 1/2 before the result frame is already in the pipe. Its place
+        # among the channel's lines is approximate: two pipes have no common order.
+        self._on_console(into=logs)
+        self.cpu_seconds = result.cpu_seconds
+        return Execution(
+            result.outcome, result.status, result.headers, result.body, result.error, logs.lines
+        )
+
+    # -- channel -----------------------------------------------------------------------------
+
+    def _expect(self, kind: type[Ready] | type[Result]) -> asyncio.Future:
+        self._expecting = kind
+        self._answer = self._loop.create_future()
+        return self._answer
+
+    def _send(self, frame: msgspec.Struct) -> None:
+        if self.exited.done():
+            return
+        data = self._encoder.encode(frame)
+        if not self._outbox:
+            try:
+                data = data[os.write(self._fds["send"], data) :]
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                return  # a dead worker is noticed through its exit
+        if data:
+            if not self._outbox:
+                self._loop.add_writer(self._fds["send"], self._flush)
+            self._outbox += data
+
+    def _flush(self) -> None:
+        try:
+            del self._outbox[: os.write(self._fds["send"], self._outbox)]
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            self._outbox.clear()
+        if not self._outbox:
+            self._loop.remove_writer(self._fds["send"])
+
+    def _on_channel(self) -> None:
+        """Read and handle every frame waiting on the channel (non-blocking)."""
+        while self._failure is None:
+            try:
+                data = os.read(self._fds["channel"], 1 << 18)
+            except BlockingIOError:
+                return
+            if not data:
+                # The worker died, or closed its end and is killed; its exit status tells which.
+                self._loop.remove_reader(self._fds["channel"])
+                if self._kill_fd is not None:
+                    self.kill()
+                return
+            try:
+                payloads = self._reader.feed(data)
+            except FrameTooLarge as exc:
+                self._refuse_oversized(exc)
+                return
+            for payload in payloads:
+                try:
+                    frame = self._decoder.decode(payload)
+                except msgspec.MsgspecError as exc:
+                    self._violation(f"undecodable frame ({exc})")
+                    return
+                self._accept(frame, len(payload))
+                if self._failure is not None:
+                    return
+
+    def _accept(self, frame: Ready | Log | Result, size: int) -> None:
+        if isinstance(frame, Log) and self._logs is not None:
+            if frame.level not in LEVELS:
+                self._violation(f"unknown log level {frame.level!r}")
+                return
+            self._logs.add(frame.level, frame.message, frame.fields, size=size)
+        elif isinstance(frame, Result) and self._expecting is Result:
+            problem = _result_problem(frame)
+            if problem:
+                self._violation(problem)
+                return
+            self._answered(frame)
+        elif isinstance(frame, Ready) and self._expecting is Ready:
+            self._answered(frame)
+        else:
+            self._violation(f"unexpected {type(frame).__name__.lower()} frame")
+
+    def _answered(self, frame: Ready | Result) -> None:
+        self._expecting = None
+        if not self._answer.done():  # not given up on (a timeout) in this same loop turn
+            self._answer.set_result(frame)
+
+    def _violation(self, detail: str) -> None:
+        self._loop.remove_reader(self._fds["channel"])
+        self.kill("crashed", f"worker broke the channel protocol: {detail}")
+
+    def _refuse_oversized(self, exc: FrameTooLarge) -> None:
+        self._loop.remove_reader(self._fds["channel"])
+        if self._expecting is Result:
+            self.kill(
+                "invalid_response",
+                f"response of {exc.size} bytes exceeds max_response_bytes "
+                f"{self._max_response_bytes}",
+            )
+        else:
+            self._violation(str(exc))
+
+    # -- console and exit --------------------------------------------------------------------
+
+    def _on_console(self, into: LogCollector | None = None) -> None:
+        """Read what is waiting on the console pipe (non-blocking) into the logs and tail."""
+        logs = into or self._logs
+        while "console" in self._fds:  # closed once the worker has exited
+            try:
+                data = os.read(self._fds["console"], 65536)
+            except BlockingIOError:
+                return
+            if not data:
+                self._loop.remove_reader(self._fds["console"])
+                return
+            text = data.decode("utf-8", errors="replace")
+            self._console_tail = (self._console_tail + text)[-CONSOLE_TAIL_CHARS:]
+            if logs is not None:
+                logs.add_console(text)
+
+    def _on_exit(self) -> None:
+        returncode = self.process.poll()
+        if returncode is None:
+            return
+        self._loop.remove_reader(self._process_fd)
+        # Frames and console output the worker wrote before it died are still in the pipes.
+        if self._expecting is not None:
+            self._on_channel()
+        self._on_console()
+        failure = self._failure or WorkerFailed("crashed", self._describe_exit(returncode))
+        if failure.outcome == "crashed" and self._console_tail.strip():
+            failure = WorkerFailed("crashed", f"{failure.error}\n{self._console_tail.strip()}")
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(failure)
+        self._failure = failure
+        self._close()
+        self.exited.set_result(failure.error)
+
+    def _describe_exit(self, returncode: int) -> str:
+        # bwrap reports a child killed by signal N as exit status 128 + N.
+        signum = returncode - 128 if self._plan.wrapper and returncode > 128 else -returncode
+        if signum > 0:
+            return f"worker exited with signal {signum} ({signal.Signals(signum).name})"
+        return f"worker exited with status {returncode}"
+
+    def _on_info(self) -> None:
+        """Learn the host pid of the sandboxed process from bwrap's --info-fd JSON, to kill it
+        directly: killing bwrap instead would hide the worker's own exit status."""
+        try:
+            chunk = os.read(self._fds["info"], 65536)
+        except BlockingIOError:
+            return
+        self._info += chunk
+        try:
+            pid = json.loads(self._info)["child-pid"]
+        except (ValueError, KeyError):
+            if chunk:
+                return  # more to come
+            pid = None
+        self._loop.remove_reader(self._fds["info"])
+        os.close(self._fds.pop("info"))
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self._kill_fd = os.pidfd_open(pid)
+                self.pid = pid
+
+    def _close(self) -> None:
+        if self._outbox:
+            self._loop.remove_writer(self._fds["send"])
+            self._outbox.clear()
+        for fd in self._fds.values():
+            self._loop.remove_reader(fd)
+        for fd in {*self._fds.values(), self._process_fd, self._kill_fd} - {None}:
+            os.close(fd)
+        self._fds.clear()
+        self._kill_fd = self._process_fd = None
+
+
+def _result_problem(result: Result) -> str | None:
+    if result.outcome not in WORKER_OUTCOMES:
+        return f"outcome {result.outcome!r} is not the worker's to report"
+    if result.outcome == "ok" and not 100 <= result.status <= 599:
+        return f"status {result.status} is not an HTTP status"
+    return None
