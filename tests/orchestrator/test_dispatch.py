@@ -268,3 +268,28 @@ async def test_configuration_changes_are_seen_after_reload(database, routing) ->
         routing.reload()
         after = await http.get("/items/1", headers={"Host": "shop.example"})
     assert (before.status_code, after.status_code) == (404, 200)
+
+
+async def test_scripts_never_see_platform_credentials(routing) -> None:
+    async def allow(token, script):
+        return None
+
+    executor = RecordingExecutor()
+    sink = RecordSink()
+    plane = DataPlane(routing, executor, ConcurrencyGate(4), sink, execute_guard=allow)
+    script_id = next(iter(routing.current.scripts))
+    cookies = "theme=dark; picloud_session=s3cret; picloud_flash=x"
+    async with client(plane) as http:
+        await http.get(
+            "/items/1",
+            headers={"Host": "a.shop.test", "Cookie": cookies, "Authorization": "Basic app-own"},
+        )
+        await http.get(
+            f"/api/v1/execute/{script_id}/x",
+            headers={"Authorization": "Bearer pic_secret", "Cookie": "picloud_session=s3cret"},
+        )
+    routed, by_id = (dict(call.headers) for call in executor.calls)
+    assert routed["cookie"] == "theme=dark"
+    assert routed["authorization"] == "Basic app-own"  # an app's own auth scheme is its business
+    assert "authorization" not in by_id and "cookie" not in by_id
+    assert executor.calls[1].path == "/x"

@@ -7,6 +7,7 @@ No database access and no framework routing on this path.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -43,8 +44,20 @@ _DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "connection"
 ExecuteGuard = Callable[[str | None, ScriptRef], Awaitable[tuple[int, str] | None]]
 
 
-class BodyTooLarge(Exception):
-    pass
+#: A request body must arrive at this rate or better once a grace period is over, so a client
+#: trickling bytes cannot hold its connection for ever while a large upload on a slow link fits.
+BODY_GRACE_SECONDS = 5.0
+BODY_MIN_BYTES_PER_SECOND = 16_384
+#: Sent with answers given before the body was read whole: the rest of it is not waited for.
+_CLOSE = (b"connection", b"close")
+
+
+class BodyRefused(Exception):
+    """The request body is not taken: over the script's limit (413) or too slow (408)."""
+
+    def __init__(self, status: int, kind: str, title: str, detail: str):
+        super().__init__(detail)
+        self.problem = (status, kind, title, detail)
 
 
 async def refuse_all_execute_calls(token: str | None, script: ScriptRef) -> tuple[int, str]:
@@ -182,6 +195,14 @@ class DataPlane:
         params: dict[str, str],
         rest: str | None,
     ) -> None:
+        # The body is read before the gate: a client that sends it slowly holds a connection,
+        # never one of the gate's places (nor a worker), and is cut off by the body deadline.
+        limit = script.limits.max_request_bytes
+        try:
+            body = await _read_body(scope, receive, limit)
+        except BodyRefused as refused:
+            await send_problem(send, *refused.problem, execution_id=execution_id, headers=[_CLOSE])
+            return
         if not self.gate.try_enter():
             await send_problem(
                 send,
@@ -194,19 +215,6 @@ class DataPlane:
             )
             return
         try:
-            limit = script.limits.max_request_bytes
-            try:
-                body = await _read_body(scope, receive, limit)
-            except BodyTooLarge:
-                await send_problem(
-                    send,
-                    413,
-                    "request-too-large",
-                    "Content Too Large",
-                    f"the request body exceeds this script's limit of {limit} bytes",
-                    execution_id=execution_id,
-                )
-                return
             query_string = scope.get("query_string", b"").decode("latin-1")
             raw_path = scope.get("raw_path") or scope["path"].encode()
             url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
@@ -222,7 +230,7 @@ class DataPlane:
                 url=url,
                 path=path,
                 host=host,
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                headers=script_headers(scope["headers"], by_id=invocation == "execute"),
                 query_string=query_string,
                 params=params,
                 rest=rest,
@@ -315,6 +323,39 @@ _FAILURE_TEXT = {
 }
 
 
+PLATFORM_COOKIE_PREFIX = "picloud_"
+
+
+def script_headers(raw: list[tuple[bytes, bytes]], *, by_id: bool) -> list[tuple[str, str]]:
+    """The request headers a script may see: never the platform's own credentials.
+
+    The dashboard's cookies (`picloud_*`) are dropped wherever they appear, since the admin host
+    is often also an app's host; on `/api/v1/execute` the Authorization header is PiCloud's
+    bearer token, not the script's business, and is dropped too::
+
+        >>> script_headers([(b"cookie", b"a=1; picloud_session=s3cret"), (b"x", b"y")], by_id=False)
+        [('cookie', 'a=1'), ('x', 'y')]
+        >>> script_headers([(b"authorization", b"Bearer pic_x")], by_id=True)
+        []
+    """
+    headers = []
+    for key, value in raw:
+        name, text = key.decode("latin-1"), value.decode("latin-1")
+        if name == "authorization" and by_id:
+            continue
+        if name == "cookie" and PLATFORM_COOKIE_PREFIX in text:
+            kept = [
+                part.strip()
+                for part in text.split(";")
+                if not part.strip().startswith(PLATFORM_COOKIE_PREFIX)
+            ]
+            if not kept:
+                continue
+            text = "; ".join(kept)
+        headers.append((name, text))
+    return headers
+
+
 def _header(scope: dict, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
@@ -331,19 +372,34 @@ def _bearer_token(scope: dict) -> str | None:
 
 async def _read_body(scope: dict, receive: Any, limit: int) -> bytes:
     declared = _header(scope, b"content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
+    expected = int(declared) if declared and declared.isdigit() else 0
+    too_large = BodyRefused(
+        413,
+        "request-too-large",
+        "Content Too Large",
+        f"the request body exceeds this script's limit of {limit} bytes",
+    )
+    if expected > limit:
+        raise too_large
+    started = asyncio.get_running_loop().time()
     chunks: list[bytes] = []
     size = 0
     more = True
     while more:
-        message = await receive()
+        allowed = BODY_GRACE_SECONDS + max(expected, size) / BODY_MIN_BYTES_PER_SECOND
+        try:
+            async with asyncio.timeout_at(started + allowed):
+                message = await receive()
+        except TimeoutError:
+            raise BodyRefused(
+                408, "request-timeout", "Request Timeout", "the request body did not arrive in time"
+            ) from None
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge
+            raise too_large
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)
