@@ -138,7 +138,9 @@ class PiCloud:
     async def _guard_execute(self, token: str | None, script: ScriptRef) -> tuple[int, str] | None:
         if not token:
             return (401, "authentication required: send Authorization: Bearer <token>")
-        principal = await asyncio.to_thread(authenticate_token, self.database, token)
+        principal = await asyncio.to_thread(
+            authenticate_token, self.database, token, session_hours=self.settings.session_hours
+        )
         if principal is None:
             return (401, "the token is invalid or expired")
         decision = authorize(principal, "script:invoke", script.app_id)

@@ -45,8 +45,10 @@ def artifacts(pytestconfig: pytest.Config) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Browser]:
+    # Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+    # thread while it is open, which would break every async test run after it in the process.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield launched

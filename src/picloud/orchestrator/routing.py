@@ -134,9 +134,12 @@ class Routing:
 
     def preview(self, method: str, url: str) -> dict:
         """The answer of `POST /api/v1/admin/routes:match` for a request not yet made."""
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        path = unquote(parts.path or "/")
-        found = self.resolve(method.upper(), parts.netloc, path)
+        try:
+            parts = urlsplit(url if "://" in url else f"http://{url}")
+            host = parts.netloc.rpartition("@")[2]
+        except ValueError as exc:
+            return {**_NO_MATCH, "reason": f"not a valid URL: {exc}"}
+        found = self.resolve(method.upper(), host, unquote(parts.path or "/"))
         route = found.route
         return {
             "matched": found.outcome is Outcome.MATCHED,
@@ -162,6 +165,17 @@ class Routing:
             "reason": found.reason,
             "allow": list(found.allow),
         }
+
+
+_NO_MATCH: dict = {
+    "matched": False,
+    "app": None,
+    "script": None,
+    "route": None,
+    "params": {},
+    "rest": None,
+    "allow": [],
+}
 
 
 def _limits_or_defaults(overrides: dict | None, defaults: Limits, ceilings: Limits) -> Limits:
