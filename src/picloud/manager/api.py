@@ -26,6 +26,7 @@ from picloud.manager.problems import (
     VALIDATION,
     Problem,
     ProblemKind,
+    problem_response,
 )
 from picloud.manager.routers import api_keys, apps, auth, executions, routes, scripts, users
 from picloud.manager.wire import storable_text_problem
@@ -100,7 +101,7 @@ def create_admin_api(ctx: ManagerContext) -> FastAPI:
 
     @app.exception_handler(Problem)
     async def on_problem(_request: Request, exc: Problem) -> Response:
-        return exc.to_response()
+        return problem_response(exc)
 
     @app.exception_handler(Redirect)
     async def on_redirect(_request: Request, exc: Redirect) -> Response:
@@ -108,16 +109,16 @@ def create_admin_api(ctx: ManagerContext) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(_request: Request, exc: RequestValidationError) -> Response:
-        return validation_problem(exc).to_response()
+        return problem_response(validation_problem(exc))
 
     @app.exception_handler(HTTPException)
     async def on_http(_request: Request, exc: HTTPException) -> Response:
-        return _http_problem(exc).to_response()
+        return problem_response(_http_problem(exc))
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> Response:
         logger.error("admin API %s %s failed", request.method, request.url.path, exc_info=exc)
-        return INTERNAL("the server failed; the traceback is in its log").to_response()
+        return problem_response(INTERNAL("the server failed; the traceback is in its log"))
 
     app.openapi = lambda: problem_json_openapi(app)
     return app

@@ -5,8 +5,9 @@ Every failure PiCloud answers, in the admin API and on the data plane, is a `Pro
 `status`, a `detail` sentence about this occurrence, and extra fields a client can act on
 (`field` for validation, `line`/`column` for compile errors, `conflict` for route clashes...).
 
-It builds on `picloud.core.problems` and imports nothing heavier than Starlette's response
-class, so the data plane can raise and render these kinds too::
+`ProblemKind`, `Problem` and the kinds shared with the data plane (not found, method not
+allowed, unauthenticated, forbidden) live in `picloud.core.problems`; this module adds the admin
+API's own kinds and renders a problem as a Starlette response::
 
     >>> NOT_FOUND("no script 'x'").to_dict()["type"]
     'https://picloud.dev/problems/not-found'
@@ -15,67 +16,29 @@ class, so the data plane can raise and render these kinds too::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from starlette.responses import Response
 
-from picloud.core.problems import PROBLEM_CONTENT_TYPE, problem_body, problem_type
+from picloud.core.problems import (
+    FORBIDDEN,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PROBLEM_CONTENT_TYPE,
+    UNAUTHENTICATED,
+    Problem,
+    ProblemKind,
+    problem_kinds_markdown,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class ProblemKind:
-    """One kind of failure: its `type` slug, status and title are part of the API contract."""
-
-    name: str
-    status: int
-    title: str
-    meaning: str  # one sentence for docs/api.md
-
-    @property
-    def type(self) -> str:
-        return problem_type(self.name)
-
-    def __call__(
-        self, detail: str, *, headers: Mapping[str, str] | None = None, **fields: Any
-    ) -> Problem:
-        return Problem(self, detail, headers=headers, **fields)
-
-
-class Problem(Exception):
-    """An error answer; raise it anywhere below a handler and the API renders it."""
-
-    def __init__(
-        self,
-        kind: ProblemKind,
-        detail: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **fields: Any,
-    ):
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
-        self.headers = dict(headers or {})
-        self.fields = fields
-
-    @property
-    def status(self) -> int:
-        return self.kind.status
-
-    def to_dict(self) -> dict[str, Any]:
-        return problem_body(
-            self.kind.status, self.kind.name, self.kind.title, self.detail, **self.fields
-        )
-
-    def to_response(self) -> Response:
-        return Response(
-            json.dumps(self.to_dict(), default=str).encode(),
-            status_code=self.kind.status,
-            headers=self.headers,
-            media_type=PROBLEM_CONTENT_TYPE,
-        )
+def problem_response(problem: Problem) -> Response:
+    """The problem as the HTTP answer of an admin API handler."""
+    return Response(
+        json.dumps(problem.to_dict(), default=str).encode(),
+        status_code=problem.status,
+        headers=problem.headers,
+        media_type=PROBLEM_CONTENT_TYPE,
+    )
 
 
 # Request shape and plumbing
@@ -86,15 +49,6 @@ VALIDATION = ProblemKind(
     "The body, query or path does not fit the documented schema; `field` names the first bad "
     "one and `errors` lists them all.",
 )
-NOT_FOUND = ProblemKind(
-    "not-found",
-    404,
-    "Not found",
-    "No such resource, or it belongs to an app this credential may not see.",
-)
-METHOD_NOT_ALLOWED = ProblemKind(
-    "method-not-allowed", 405, "Method not allowed", "The path exists but not with this method."
-)
 INTERNAL = ProblemKind(
     "internal",
     500,
@@ -103,24 +57,11 @@ INTERNAL = ProblemKind(
 )
 
 # Authentication and authorization
-UNAUTHENTICATED = ProblemKind(
-    "unauthenticated",
-    401,
-    "Authentication required",
-    "No valid session cookie or bearer token (missing, unknown, expired or revoked).",
-)
 INVALID_CREDENTIALS = ProblemKind(
     "invalid-credentials",
     401,
     "Wrong username or password",
     "Login failed; the answer does not say which of the two was wrong.",
-)
-FORBIDDEN = ProblemKind(
-    "forbidden",
-    403,
-    "Not allowed",
-    "The credential is valid but lacks the scope (or role) for this action; `required` names "
-    "the scope.",
 )
 CSRF_FAILED = ProblemKind(
     "csrf-failed",
@@ -250,9 +191,6 @@ ADMIN_PROBLEM_KINDS: tuple[ProblemKind, ...] = (
 )  # fmt: skip
 
 
-def problem_kinds_markdown(kinds: tuple[ProblemKind, ...] = ADMIN_PROBLEM_KINDS) -> str:
-    """The table of problem types in docs/api.md (a test keeps the two equal)."""
-    lines = ["| `type` (after `" + problem_type("") + "`) | status | title | meaning |"]
-    lines.append("| --- | --- | --- | --- |")
-    lines += [f"| `{k.name}` | {k.status} | {k.title} | {k.meaning} |" for k in kinds]
-    return "\n".join(lines) + "\n"
+def admin_problem_kinds_markdown() -> str:
+    """The table of the admin API's problem types in docs/api.md (a test keeps them equal)."""
+    return problem_kinds_markdown(ADMIN_PROBLEM_KINDS)

@@ -15,6 +15,20 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from picloud.core.problems import (
+    FORBIDDEN,
+    HOST_NOT_CLAIMED,
+    METHOD_NOT_ALLOWED,
+    NO_ROUTE,
+    NOT_FOUND,
+    OUTCOME_PROBLEMS,
+    OVERLOADED,
+    REQUEST_TIMEOUT,
+    REQUEST_TOO_LARGE,
+    SCRIPT_CRASHED,
+    UNAUTHENTICATED,
+    ProblemKind,
+)
 from picloud.executor.interface import (
     Executor,
     ExecutorOverloaded,
@@ -55,9 +69,10 @@ _CLOSE = (b"connection", b"close")
 class BodyRefused(Exception):
     """The request body is not taken: over the script's limit (413) or too slow (408)."""
 
-    def __init__(self, status: int, kind: str, title: str, detail: str):
+    def __init__(self, kind: ProblemKind, detail: str):
         super().__init__(detail)
-        self.problem = (status, kind, title, detail)
+        self.kind = kind
+        self.detail = detail
 
 
 async def refuse_all_execute_calls(token: str | None, script: ScriptRef) -> tuple[int, str]:
@@ -122,18 +137,14 @@ class DataPlane:
         if found.outcome is Outcome.METHOD_NOT_ALLOWED:
             await send_problem(
                 send,
-                405,
-                "method-not-allowed",
-                "Method Not Allowed",
+                METHOD_NOT_ALLOWED,
                 f"{method} is not allowed here; allowed: {', '.join(found.allow)}",
                 execution_id=execution_id,
                 headers=[(b"allow", ", ".join(found.allow).encode())],
             )
             return
-        kind = "host-not-claimed" if found.outcome is Outcome.NO_APP else "no-route"
-        await send_problem(
-            send, 404, kind, "Not Found", found.reason or "not found", execution_id=execution_id
-        )
+        kind = HOST_NOT_CLAIMED if found.outcome is Outcome.NO_APP else NO_ROUTE
+        await send_problem(send, kind, found.reason or "not found", execution_id=execution_id)
 
     async def _execute_by_id(
         self, scope: dict, receive: Any, send: Any, execution_id: str, host: str
@@ -152,18 +163,9 @@ class DataPlane:
             refusal = await self.execute_guard(token, script)
         if refusal is not None:
             status, detail = refusal
-            titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-            kinds = {401: "unauthenticated", 403: "forbidden", 404: "not-found"}
+            kind = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(status, NOT_FOUND)
             headers = [(b"www-authenticate", b"Bearer")] if status == 401 else None
-            await send_problem(
-                send,
-                status,
-                kinds.get(status, "refused"),
-                titles.get(status, "Refused"),
-                detail,
-                execution_id=execution_id,
-                headers=headers,
-            )
+            await send_problem(send, kind, detail, execution_id=execution_id, headers=headers)
             return
         assert script is not None
         await self._run(
@@ -201,14 +203,14 @@ class DataPlane:
         try:
             body = await _read_body(scope, receive, limit)
         except BodyRefused as refused:
-            await send_problem(send, *refused.problem, execution_id=execution_id, headers=[_CLOSE])
+            await send_problem(
+                send, refused.kind, refused.detail, execution_id=execution_id, headers=[_CLOSE]
+            )
             return
         if not self.gate.try_enter():
             await send_problem(
                 send,
-                503,
-                "overloaded",
-                "Service Unavailable",
+                OVERLOADED,
                 "too many executions in flight; retry shortly",
                 execution_id=execution_id,
                 headers=[(b"retry-after", b"1")],
@@ -243,9 +245,7 @@ class DataPlane:
             except ExecutorOverloaded as exc:
                 await send_problem(
                     send,
-                    503,
-                    "overloaded",
-                    "Service Unavailable",
+                    OVERLOADED,
                     f"script '{script.name}' is at its concurrency limit; retry shortly",
                     execution_id=execution_id,
                     headers=[(b"retry-after", str(exc.retry_after).encode())],
@@ -292,15 +292,8 @@ class DataPlane:
         self, send: Any, execution_id: str, method: str, result: InvocationResult
     ) -> None:
         if result.outcome != "ok":
-            title, detail = _FAILURE_TEXT.get(result.outcome, _FAILURE_TEXT["crashed"])
-            await send_problem(
-                send,
-                result.status,
-                f"script-{result.outcome.replace('_', '-')}",
-                title,
-                detail,
-                execution_id=execution_id,
-            )
+            kind = OUTCOME_PROBLEMS.get(result.outcome, SCRIPT_CRASHED)
+            await send_problem(send, kind, _FAILURE_DETAIL[kind.name], execution_id=execution_id)
             return
         headers: Headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1"))
@@ -311,15 +304,12 @@ class DataPlane:
         await send_response(send, result.status, headers, result.body, head=method == "HEAD")
 
 
-_FAILURE_TEXT = {
-    "error": ("script error", "the script raised an exception; see its execution record"),
-    "timeout": ("script timeout", "the script did not answer within its time limit"),
-    "memory": ("script memory limit", "the script exceeded its memory limit"),
-    "crashed": ("script crashed", "the script's worker stopped before it answered"),
-    "invalid_response": (
-        "invalid response",
-        "the script returned a value that is not a valid response",
-    ),
+_FAILURE_DETAIL = {
+    "script-error": "the script raised an exception; see its execution record",
+    "script-timeout": "the script did not answer within its time limit",
+    "script-memory": "the script exceeded its memory limit",
+    "script-crashed": "the script's worker stopped before it answered",
+    "invalid-response": "the script returned a value that is not a valid response",
 }
 
 
@@ -363,6 +353,14 @@ def _header(scope: dict, name: bytes) -> str | None:
     return None
 
 
+def _has_no_body(scope: dict) -> bool:
+    """An HTTP/1 request without Content-Length has a body only if it is chunked (RFC 9112,
+    6.3), so most GETs skip the receive loop and its deadline. HTTP/2 bodies need neither."""
+    return (
+        scope.get("http_version") in ("1.1", "1.0") and _header(scope, b"transfer-encoding") is None
+    )
+
+
 def _bearer_token(scope: dict) -> str | None:
     value = _header(scope, b"authorization")
     if value and value[:7].lower() == "bearer ":
@@ -372,12 +370,11 @@ def _bearer_token(scope: dict) -> str | None:
 
 async def _read_body(scope: dict, receive: Any, limit: int) -> bytes:
     declared = _header(scope, b"content-length")
+    if declared is None and _has_no_body(scope):
+        return b""
     expected = int(declared) if declared and declared.isdigit() else 0
     too_large = BodyRefused(
-        413,
-        "request-too-large",
-        "Content Too Large",
-        f"the request body exceeds this script's limit of {limit} bytes",
+        REQUEST_TOO_LARGE, f"the request body exceeds this script's limit of {limit} bytes"
     )
     if expected > limit:
         raise too_large
@@ -391,9 +388,7 @@ async def _read_body(scope: dict, receive: Any, limit: int) -> bytes:
             async with asyncio.timeout_at(started + allowed):
                 message = await receive()
         except TimeoutError:
-            raise BodyRefused(
-                408, "request-timeout", "Request Timeout", "the request body did not arrive in time"
-            ) from None
+            raise BodyRefused(REQUEST_TIMEOUT, "the request body did not arrive in time") from None
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from picloud.core.problems import problem_body
+from picloud.core.problems import PROBLEM_CONTENT_TYPE, ProblemKind
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -24,21 +24,19 @@ async def send_response(
 
 async def send_problem(
     send: Any,
-    status: int,
-    kind: str,
-    title: str,
+    kind: ProblemKind,
     detail: str,
     *,
-    execution_id: str | None = None,
+    execution_id: str,
     headers: Headers | None = None,
-    **extra: Any,
 ) -> None:
-    body = problem_body(status, kind, title, detail, execution_id=execution_id, **extra)
-    out: Headers = [(b"content-type", b"application/problem+json")]
-    if execution_id:
-        out.append((EXECUTION_ID_HEADER, execution_id.encode()))
-    out.extend(headers or ())
-    await send_response(send, status, out, _json.encode(body))
+    body = kind.body(detail, execution_id=execution_id)
+    out: Headers = [
+        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+        (EXECUTION_ID_HEADER, execution_id.encode()),
+        *(headers or ()),
+    ]
+    await send_response(send, kind.status, out, _json.encode(body))
 
 
 async def send_text(send: Any, status: int, text: str, headers: Headers | None = None) -> None:
