@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from factories import execution_record
 from picloud.manager.api import create_admin_api
 from picloud.store import executions
 from picloud.store.executions import ExecutionRecord
@@ -24,23 +25,16 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def record(script: dict, *, at: datetime, outcome: str = "ok", **fields) -> ExecutionRecord:
-    values = {
-        "id": new_id(),
-        "app_id": script["app_id"],
-        "script_id": script["id"],
-        "script_version": 1,
-        "invocation": "http",
-        "method": "GET",
-        "path": "/x",
-        "status_code": 200 if outcome == "ok" else 500,
-        "outcome": outcome,
-        "duration_ms": 1.5,
-        "started_at": at,
-        "logs": [{"level": "info", "message": "hi", "fields": {"n": 1}, "at": at.isoformat()}],
-        "error": None if outcome == "ok" else "Traceback ...",
+    return execution_record(
+        script["app_id"],
+        script["id"],
+        status_code=200 if outcome == "ok" else 500,
+        outcome=outcome,
+        started_at=at,
+        logs=[{"level": "info", "message": "hi", "fields": {"n": 1}, "at": at.isoformat()}],
+        error=None if outcome == "ok" else "Traceback ...",
         **fields,
-    }
-    return ExecutionRecord(**values)
+    )
 
 
 def store(ctx, *records: ExecutionRecord) -> None:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from factories import execution_record
 from picloud.orchestrator.records import PRUNE_LOCK_KEY, RecordWriter
 from picloud.store import apps, executions, scripts
 from picloud.store.executions import ExecutionRecord
@@ -22,23 +22,7 @@ def script(database):
 
 
 def record_for(script, **changes) -> ExecutionRecord:
-    fields = dict(
-        id=new_id(),
-        app_id=script.app_id,
-        script_id=script.id,
-        script_version=1,
-        invocation="http",
-        method="GET",
-        path="/",
-        status_code=200,
-        outcome="ok",
-        duration_ms=1.0,
-        started_at=datetime.now(UTC),
-        logs=[],
-        error=None,
-    )
-    fields.update(changes)
-    return ExecutionRecord(**fields)
+    return execution_record(script.app_id, changes.pop("script_id", script.id), **changes)
 
 
 def stored_count(database) -> int:

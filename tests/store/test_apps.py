@@ -1,10 +1,10 @@
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 
+from factories import execution_record
 from picloud.store import apps, domains, executions, routes, scripts
 from picloud.store.errors import Conflict
-from picloud.store.executions import ExecutionRecord
 from picloud.store.new_rows import new_id
 
 
@@ -129,21 +129,7 @@ def test_deleting_an_app_deletes_everything_it_owns(database):
             path="/x",
             path_kind="exact",
         )
-        record = ExecutionRecord(
-            id=new_id(),
-            app_id=app.id,
-            script_id=script.id,
-            script_version=1,
-            invocation="http",
-            method="GET",
-            path="/x",
-            status_code=200,
-            outcome="ok",
-            duration_ms=1.0,
-            started_at=datetime.now(UTC),
-            logs=[],
-            error=None,
-        )
+        record = execution_record(app.id, script.id)
         executions.insert_many(conn, [record])
     with database.begin() as conn:
         assert apps.delete(conn, app.id) is True

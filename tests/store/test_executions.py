@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from factories import execution_record
 from picloud.executor.interface import LogLine
 from picloud.store import apps, executions, scripts
 from picloud.store.executions import MAX_PAGE_SIZE, ExecutionRecord, InvalidCursor
@@ -11,22 +12,15 @@ T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def _record(script, *, at: datetime, outcome: str = "ok", **changes) -> ExecutionRecord:
-    fields = dict(
-        id=new_id(),
-        app_id=script.app_id,
-        script_id=script.id,
+    return execution_record(
+        script.app_id,
+        script.id,
         script_version=script.version,
-        invocation="http",
-        method="GET",
-        path="/x",
-        status_code=200,
         outcome=outcome,
         duration_ms=2.5,
         started_at=at,
-        logs=[],
-        error=None,
+        **changes,
     )
-    return ExecutionRecord(**{**fields, **changes})
 
 
 @pytest.fixture
