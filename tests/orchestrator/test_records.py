@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from factories import execution_record
 from picloud.orchestrator.records import PRUNE_LOCK_KEY, RecordWriter
 from picloud.store import apps, executions, scripts
+from picloud.store.database import Database
 from picloud.store.executions import ExecutionRecord
 from picloud.store.new_rows import new_id
 
@@ -73,8 +74,6 @@ async def test_a_record_whose_script_is_gone_does_not_block_the_others(database,
 
 
 async def test_an_unreachable_database_keeps_records_buffered(tmp_path, script) -> None:
-    from picloud.store.database import Database
-
     unreachable = Database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
     writer = writer_for(unreachable)
     await writer.start()
@@ -91,13 +90,17 @@ def test_retention_keeps_the_newest_records_per_script(database, script) -> None
     assert stored_count(database) == 2
 
 
-def test_prune_skips_while_another_node_holds_the_lock(database, script) -> None:
-    if database.dialect_name != "postgresql":
-        pytest.skip("the cluster lock exists on PostgreSQL only; SQLite is one node")
+@pytest.mark.postgres
+def test_prune_skips_while_another_node_holds_the_lock(postgres_url) -> None:
+    database = Database(postgres_url)
+    database.migrate()
     with database.begin() as conn:
+        app = apps.create(conn, slug="rec", name="Records")
+        script = scripts.create(conn, app_id=app.id, name="s", source="def handle(req): ...")
         executions.insert_many(conn, [record_for(script) for _ in range(5)])
     writer = writer_for(database, retention_count=2)
     with database.engine.connect() as other_node, other_node.begin():
         other_node.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PRUNE_LOCK_KEY})
         assert writer.prune() == 0
     assert writer.prune() == 3
+    database.dispose()
