@@ -36,8 +36,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
+# Installs wrk (apt) and workerd (npm, into bench/.cache) when missing; never part of `make test`.
+# BENCH_ARGS=--servers compares server software and process counts instead.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(TOOLS) $(VENV) .pytest_cache

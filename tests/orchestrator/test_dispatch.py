@@ -293,3 +293,21 @@ async def test_scripts_never_see_platform_credentials(routing) -> None:
     assert routed["authorization"] == "Basic app-own"  # an app's own auth scheme is its business
     assert "authorization" not in by_id and "cookie" not in by_id
     assert executor.calls[1].path == "/x"
+
+
+async def test_a_chunked_body_reaches_the_script_and_a_bodiless_get_needs_no_read(routing) -> None:
+    """Without Content-Length only a chunked request has a body (the bodiless fast path)."""
+    executor = RecordingExecutor()
+    plane, _ = plane_with(routing, executor)
+
+    async def chunks():
+        yield b"ab"
+        yield b"c"
+
+    async with client(plane) as http:
+        chunked = await http.request(
+            "GET", "/items/1", headers={"Host": "eu.shop.test"}, content=chunks()
+        )
+        bodiless = await http.get("/items/2", headers={"Host": "eu.shop.test"})
+    assert (chunked.status_code, bodiless.status_code) == (200, 200)
+    assert [call.body for call in executor.calls] == [b"abc", b""]

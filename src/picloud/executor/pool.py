@@ -88,6 +88,7 @@ class WorkerPoolExecutor:
         timeout_ceiling = math.ceil(settings.limit_ceilings.timeout_ms / 1000)
         self._cpu_budget = max(60, 4 * timeout_ceiling)
         self._plan: LaunchPlan | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the server's, from start()
         self._apps: dict[str, AppPool] = {}
         self._workers: set[Worker] = set()  # every live process, whatever its state
         self._spares: list[Worker] = []
@@ -102,6 +103,7 @@ class WorkerPoolExecutor:
     # -- Executor protocol ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         mode = self._settings.sandbox
         data_dir = Path(self._settings.data_dir)
         self._plan = plan_launch(
@@ -202,7 +204,7 @@ class WorkerPoolExecutor:
 
     async def _acquire(self, invocation: Invocation) -> tuple[AppPool, Worker]:
         memory_mb = invocation.script.limits.memory_mb
-        deadline = asyncio.get_running_loop().time() + POOL_WAIT_SECONDS
+        deadline: float | None = None  # set on the first wait: most requests find a worker
         while True:
             pool = self._apps.setdefault(invocation.app_id, AppPool())
             worker = pool.take_idle(memory_mb)
@@ -214,7 +216,9 @@ class WorkerPoolExecutor:
                 self._retire(pool, pool.idle[0])
             if pool.size < self._per_app:
                 return pool, await self._new_worker(pool, invocation, memory_mb)
-            waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + POOL_WAIT_SECONDS
+            waiter = loop.create_future()
             pool.waiters.append(waiter)
             try:
                 async with asyncio.timeout_at(deadline):
@@ -249,7 +253,7 @@ class WorkerPoolExecutor:
         fit = outcome in REUSABLE_OUTCOMES and worker.cpu_seconds < self._cpu_budget / 2
         if fit and worker.alive and not self._closing:
             pool.idle.append(worker)
-            self._reap_timers[worker] = asyncio.get_running_loop().call_later(
+            self._reap_timers[worker] = self._loop.call_later(
                 self._idle_seconds, self._reap, pool, worker
             )
         else:

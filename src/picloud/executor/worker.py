@@ -185,16 +185,15 @@ class Worker:
         self._console_tail = ""
         answer = self._expect(Result)
         self._send(invoke)
+        # A plain timer rather than asyncio.timeout(): this runs once per request, and the
+        # timeout's task lookup and rescheduling cost more than the rest of this method.
+        timer = self._loop.call_later(timeout_ms / 1000, self._time_out, answer, timeout_ms)
         try:
-            async with asyncio.timeout(timeout_ms / 1000):
-                result = await answer
-        except TimeoutError:
-            self.kill("timeout", f"timed out after {timeout_ms} ms")
-            failure = self._failure
-            return Execution(failure.outcome, 0, [], b"", failure.error, logs.lines)
+            result = await answer
         except WorkerFailed as exc:
             return Execution(exc.outcome, 0, [], b"", exc.error, logs.lines)
         finally:
+            timer.cancel()
             self._expecting = self._answer = self._logs = None
             self._reader.limit = FRAME_HEADROOM
         # Anything written to fds 1/2 before the result frame is already in the pipe. Its place
@@ -204,6 +203,11 @@ class Worker:
         return Execution(
             result.outcome, result.status, result.headers, result.body, result.error, logs.lines
         )
+
+    def _time_out(self, answer: asyncio.Future, timeout_ms: int) -> None:
+        if not answer.done():
+            self.kill("timeout", f"timed out after {timeout_ms} ms")
+            answer.set_exception(self._failure)
 
     # -- channel -----------------------------------------------------------------------------
 

@@ -78,10 +78,21 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_LiveValues(read_live_values))
+        # Each execution updates the same few children: finding them by labels costs more than
+        # updating them, so they are looked up once per (app, script, status).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, app: AppRef, script: ScriptRef, result: InvocationResult) -> None:
-        self.requests.labels(app.slug, script.name, str(result.status)).inc()
-        self.latency.labels(app.slug).observe(result.duration_ms / 1000)
+        key = (app.slug, script.name, result.status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(app.slug, script.name, str(result.status)),
+                self.latency.labels(app.slug),
+            )
+        requests, latency = children
+        requests.inc()
+        latency.observe(result.duration_ms / 1000)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
