@@ -14,6 +14,8 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.exceptions import HTTPException
+
 from picloud import __version__
 from picloud.cli.caddyfile import TLS_ASK_PATH
 from picloud.config import Settings
@@ -41,6 +43,9 @@ from picloud.store.snapshot import load_routing_snapshot
 logger = logging.getLogger("picloud")
 
 API_VERSION = 1
+#: Largest request body the admin API and the dashboard take; a script's source is at most
+#: 1 MiB, which even JSON-escaped stays below this.
+MAX_ADMIN_BODY_BYTES = 8 * 1024 * 1024
 _ADMIN_API_PREFIXES = ("/api/v1/admin", "/api/v1/openapi.json", "/api/v1/docs")
 
 
@@ -155,9 +160,9 @@ class PiCloud:
         if kind == "http":
             path: str = scope["path"]
             if path.startswith(_ADMIN_API_PREFIXES):
-                await self.admin_api(scope, receive, send)
+                await self.admin_api(scope, _capped(scope, receive), send)
             elif path == "/admin" or path.startswith("/admin/"):
-                await self.dashboard(scope, receive, send)
+                await self.dashboard(scope, _capped(scope, receive), send)
             elif path == "/healthz":
                 await self._healthz(send)
             elif path == "/version":
@@ -234,6 +239,32 @@ class PiCloud:
             "sdk": SDK_VERSION,
             **self.executor.describe(),
         }
+
+
+def _capped(scope: dict, receive: Any, limit: int = MAX_ADMIN_BODY_BYTES) -> Any:
+    """`receive` that refuses (413) a request body over `limit` before the app buffers it all.
+
+    The admin API and the dashboard read whole bodies into memory, some before anyone is signed
+    in (the login form), so without a cap one request could take the server's memory.
+    """
+    declared = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), b"")
+    # A declared length counts in full at once (the server holds the client to it); a chunked
+    # body is counted as it arrives.
+    counted = int(declared) if declared.isdigit() else 0
+    detail = f"the request body is over the limit of {limit} bytes"
+
+    async def receive_within_limit() -> dict:
+        nonlocal counted
+        if counted > limit:
+            raise HTTPException(413, detail)
+        message = await receive()
+        if not declared:
+            counted += len(message.get("body", b""))
+            if counted > limit:
+                raise HTTPException(413, detail)
+        return message
+
+    return receive_within_limit
 
 
 def _url_host(host: str) -> str:

@@ -20,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+#: An idle connection is closed after this long; a request head must arrive within it too.
+KEEP_ALIVE_SECONDS = 5
+
 admin_app = typer.Typer(help="Manage admin users of this instance.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 
@@ -45,6 +48,7 @@ def serve() -> None:
     """Run the manager, orchestrator and executor in one process (Ctrl-C or SIGTERM to stop)."""
     import uvicorn
 
+    from picloud.cli.http_protocol import GuardedHttpToolsProtocol
     from picloud.server import create_app
 
     settings = _settings()
@@ -59,6 +63,9 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         lifespan="on",
+        http=GuardedHttpToolsProtocol,
+        # Also the time a connection has to send a whole request head (http_protocol.py).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=settings.drain_seconds,
@@ -76,6 +83,54 @@ def migrate() -> None:
     settings = _settings()
     database = _database(settings)
     typer.echo(f"database at revision {database.current_revision()}")
+
+
+@app.command()
+def backup(
+    path: Path = typer.Argument(..., help="The backup file to write (a SQLite database file)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite PATH if it exists."),
+) -> None:
+    """Write a consistent snapshot of all PiCloud data to PATH (safe while the server runs)."""
+    from picloud.store.backup import BackupError
+    from picloud.store.backup import backup as write_backup
+    from picloud.store.database import Database
+
+    database = Database(_settings().resolved_database_url)
+    try:
+        summary = write_backup(database, path, overwrite=force)
+    except BackupError as exc:
+        typer.echo(f"picloud: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+    typer.echo(f"backed up {summary.describe()} to {summary.path}")
+
+
+@app.command()
+def restore(
+    path: Path = typer.Argument(..., help="A backup file written by `picloud backup`."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace the data of a database that already holds some."
+    ),
+) -> None:
+    """Load a backup into the configured database, replacing its data in one transaction.
+
+    Stop the servers using the database first. A backup from SQLite restores into PostgreSQL
+    and the other way round; an older backup is brought up to this version's schema.
+    """
+    from picloud.store.backup import BackupError
+    from picloud.store.backup import restore as load_backup
+    from picloud.store.database import Database
+
+    database = Database(_settings().resolved_database_url)
+    try:
+        summary = load_backup(database, path, force=force)
+    except BackupError as exc:
+        typer.echo(f"picloud: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+    typer.echo(f"restored {summary.describe()} from {path}")
 
 
 @app.command("config-docs")
