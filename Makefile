@@ -7,6 +7,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
+# Trust the platform's certificate store as well as uv's own (TLS-inspecting proxies).
+export UV_SYSTEM_CERTS ?= 1
 
 .PHONY: serve test lint format bench clean setup
 

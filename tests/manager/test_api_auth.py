@@ -224,3 +224,22 @@ def test_deactivated_users_sessions_end(ctx, as_owner, api, new_user):
 def test_a_fresh_client_without_cookies_is_anonymous(ctx, owner_token):
     with TestClient(create_admin_api(ctx)) as client:
         assert client.get(ME).status_code == 401
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after() -> None:
+    from starlette.testclient import TestClient
+
+    from picloud.config import load_settings
+    from picloud.manager.api import create_admin_api
+    from picloud.manager.context import ManagerContext
+    from picloud.store.database import Database
+
+    settings = load_settings({})
+    gone = Database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    ctx = ManagerContext(settings=settings, database=gone, match_preview=lambda m, u: {})
+    # Starlette re-raises after the catch-all handler answered; the client should see the answer.
+    with TestClient(create_admin_api(ctx), raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/admin/apps", headers={"Authorization": "Bearer pic_x"})
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["type"].endswith("/database-unavailable")

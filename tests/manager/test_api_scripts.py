@@ -149,3 +149,13 @@ def test_writes_are_published_to_the_change_feed(ctx, as_owner, make_script):
     as_owner.patch(f"{SCRIPTS}/{script['id']}", json={"description": "x"})
     as_owner.delete(f"{SCRIPTS}/{script['id']}")
     assert len(seen) == 3
+
+
+def test_null_fields_in_a_patch_leave_them_unchanged(as_owner, make_script) -> None:
+    script = make_script("default")
+    answer = as_owner.patch(
+        f"{SCRIPTS}/{script['id']}",
+        json={"name": None, "source": None, "handler": None, "description": None},
+    )
+    assert answer.status_code == 200
+    assert (answer.json()["name"], answer.json()["version"]) == (script["name"], script["version"])

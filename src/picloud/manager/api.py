@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -20,9 +21,11 @@ from picloud.manager.context import ManagerContext
 from picloud.manager.dependencies import Redirect
 from picloud.manager.openapi import problem_json_openapi
 from picloud.manager.problems import (
+    DATABASE_UNAVAILABLE,
     INTERNAL,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
+    STORAGE_FULL,
     VALIDATION,
     Problem,
     ProblemKind,
@@ -84,6 +87,18 @@ def _http_problem(exc: HTTPException) -> Problem:
     return kind(str(exc.detail), headers=exc.headers)
 
 
+def crash_problem(exc: Exception) -> Problem:
+    """What an unexpected failure tells the caller: the database's state when that is the cause
+    (every write is one transaction, so nothing was half-done), else a generic 500."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        if "disk is full" in str(exc.orig) or "No space left" in str(exc.orig):
+            return STORAGE_FULL("the database's disk is full; free space and retry")
+        return DATABASE_UNAVAILABLE(
+            "the database cannot be reached; retry shortly", headers={"Retry-After": "5"}
+        )
+    return INTERNAL("the server failed; the traceback is in its log")
+
+
 def create_admin_api(ctx: ManagerContext) -> FastAPI:
     """The FastAPI application of the admin API, bound to `ctx`."""
     app = FastAPI(
@@ -118,7 +133,7 @@ def create_admin_api(ctx: ManagerContext) -> FastAPI:
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> Response:
         logger.error("admin API %s %s failed", request.method, request.url.path, exc_info=exc)
-        return problem_response(INTERNAL("the server failed; the traceback is in its log"))
+        return problem_response(crash_problem(exc))
 
     app.openapi = lambda: problem_json_openapi(app)
     return app

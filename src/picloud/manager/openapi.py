@@ -17,8 +17,11 @@ from fastapi.openapi.utils import get_openapi
 from picloud.core.problems import PROBLEM_CONTENT_TYPE
 from picloud.manager.problems import (
     CSRF_FAILED,
+    DATABASE_UNAVAILABLE,
     FORBIDDEN,
+    INTERNAL,
     NOT_FOUND,
+    STORAGE_FULL,
     UNAUTHENTICATED,
     VALIDATION,
     ProblemKind,
@@ -69,6 +72,15 @@ def problem_json_openapi(app: FastAPI) -> dict[str, Any]:
     )
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
+            # Any operation may meet an unreachable or full database, or a bug.
+            for kind in (INTERNAL, DATABASE_UNAVAILABLE, STORAGE_FULL):
+                operation["responses"].setdefault(
+                    str(kind.status),
+                    {
+                        "description": f"`{kind.name}`: {kind.title}",
+                        "content": {"application/json": {}},
+                    },
+                )
             for status, answer in operation.get("responses", {}).items():
                 content = answer.get("content", {})
                 if status.isdigit() and int(status) >= 400 and content:

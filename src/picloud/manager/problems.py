@@ -55,6 +55,18 @@ INTERNAL = ProblemKind(
     "Internal error",
     "A bug on the server; the detail is generic and the traceback is in the server log.",
 )
+DATABASE_UNAVAILABLE = ProblemKind(
+    "database-unavailable",
+    503,
+    "Database unavailable",
+    "The database cannot be reached right now; nothing was changed. Retry after `Retry-After`.",
+)
+STORAGE_FULL = ProblemKind(
+    "storage-full",
+    507,
+    "Storage full",
+    "The database's disk is full; nothing was changed.",
+)
 
 # Authentication and authorization
 INVALID_CREDENTIALS = ProblemKind(
@@ -179,7 +191,7 @@ PASSWORD_INVALID = ProblemKind(
 
 #: Every kind the admin API can answer with, in the order docs/api.md lists them.
 ADMIN_PROBLEM_KINDS: tuple[ProblemKind, ...] = (
-    VALIDATION, NOT_FOUND, METHOD_NOT_ALLOWED, INTERNAL,
+    VALIDATION, NOT_FOUND, METHOD_NOT_ALLOWED, INTERNAL, DATABASE_UNAVAILABLE, STORAGE_FULL,
     UNAUTHENTICATED, INVALID_CREDENTIALS, FORBIDDEN, CSRF_FAILED, RATE_LIMITED,
     SETUP_TOKEN_INVALID,
     SLUG_INVALID, SLUG_TAKEN, SLUG_HISTORICAL, APP_HAS_SCRIPTS,

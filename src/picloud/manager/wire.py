@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from picloud.executor.interface import OUTCOMES
+from picloud.manager.auth.passwords import MIN_PASSWORD_LENGTH
 from picloud.manager.auth.principal import Role, Scope
 
 Outcome = Literal[OUTCOMES]
@@ -84,10 +85,15 @@ class LoginRequest(Request):
     password: str = Field(max_length=1024)
 
 
+#: New passwords: the minimum is checked by the users service (a `password-invalid` problem)
+#: and declared here so the OpenAPI document states it.
+NEW_PASSWORD = {"json_schema_extra": {"minLength": MIN_PASSWORD_LENGTH}, "max_length": 1024}
+
+
 class SetupRequest(Request):
     token: str = Field(max_length=256)
     username: str = Field(max_length=256)
-    password: str = Field(max_length=1024)
+    password: str = Field(**NEW_PASSWORD)
 
 
 class UserRef(Answer):
@@ -121,14 +127,14 @@ class Me(BaseModel):
 
 class UserCreate(Request):
     username: str = Field(max_length=256)
-    password: str = Field(max_length=1024)
+    password: str = Field(**NEW_PASSWORD)
     role: Role = "admin"
 
 
 class UserUpdate(Request):
     role: Role | None = None
     is_active: bool | None = None
-    password: str | None = Field(default=None, max_length=1024)
+    password: str | None = Field(default=None, **NEW_PASSWORD)
 
 
 class User(Answer):

@@ -125,9 +125,10 @@ def update_script(
 ) -> ScriptRecord:
     """Apply `changes` (any of name, description, source, handler, limits) in one step.
 
-    A new source bumps the version. `limits` replaces the stored overrides (None clears them).
+    A new source bumps the version. `limits` replaces the stored overrides (None clears them);
+    None for any other field leaves it unchanged, as for apps and users.
     """
-    fields = dict(changes)
+    fields = {k: v for k, v in changes.items() if v is not None or k == "limits"}
     if "name" in fields:
         check_name(fields["name"])
     if "description" in fields:
