@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from picloud.logs import configure_logging, execution_id_var
+from picloud.logs import configure_logging, execution_id_var, request_id_var
 
 
 @pytest.fixture
@@ -40,3 +40,14 @@ def test_text_lines_name_the_execution(capsys, restore_logging) -> None:
     finally:
         execution_id_var.reset(token)
     assert capsys.readouterr().err.rstrip().endswith("DEBUG picloud.test hello [execution abc]")
+
+
+def test_control_plane_lines_carry_the_request_id(capsys, restore_logging) -> None:
+    configure_logging("json", "info")
+    token = request_id_var.set("r-42")
+    try:
+        logging.getLogger("picloud.manager").error("admin API failed")
+    finally:
+        request_id_var.reset(token)
+    line = json.loads(capsys.readouterr().err)
+    assert (line["request_id"], line["execution_id"]) == ("r-42", None)

@@ -124,3 +124,11 @@ def test_bad_configuration_stops_with_one_line(tmp_path) -> None:
     assert result.stderr.strip() == (
         "picloud: PICLOUD_BIND='nowhere' is not valid: expected HOST:PORT"
     )
+
+
+def test_control_plane_answers_carry_a_request_id(live_server: LiveServer) -> None:
+    first = httpx.get(f"{live_server.url}/api/v1/admin/auth/me")
+    second = httpx.get(f"{live_server.url}/api/v1/admin/auth/me")
+    assert first.status_code == 401
+    assert len(first.headers["x-request-id"]) == 32
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]

@@ -1,8 +1,9 @@
 """The server's own log: plain text for a terminal, or one JSON object per line for collectors.
 
-Every line written while a request is being handled carries that request's execution id, taken
-from a context variable the data plane sets, so a log line can be joined with its execution
-record.
+Every line written while a request is being handled carries that request's id, and on the data
+plane its execution id (the same value: one execution per data-plane request), taken from context
+variables set when the request arrives, so a log line can be joined with its request and its
+execution record.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from contextvars import ContextVar
 from pythonjsonlogger.json import JsonFormatter
 
 execution_id_var: ContextVar[str | None] = ContextVar("picloud_execution_id", default=None)
+request_id_var: ContextVar[str | None] = ContextVar("picloud_request_id", default=None)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
-class _ExecutionIdFilter(logging.Filter):
+class _RequestIdsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
         if not hasattr(record, "execution_id"):
             record.execution_id = execution_id_var.get()
         return True
@@ -29,7 +33,10 @@ class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         execution_id = getattr(record, "execution_id", None)
-        return f"{line} [execution {execution_id}]" if execution_id else line
+        if execution_id:
+            return f"{line} [execution {execution_id}]"
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [request {request_id}]" if request_id else line
 
 
 def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
@@ -44,7 +51,7 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
         )
     else:
         handler.setFormatter(_TextFormatter(TEXT_FORMAT))
-    handler.addFilter(_ExecutionIdFilter())
+    handler.addFilter(_RequestIdsFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +22,7 @@ from picloud.cli.caddyfile import TLS_ASK_PATH
 from picloud.config import Settings
 from picloud.executor.interface import Executor, ScriptRef
 from picloud.executor.pool import WorkerPoolExecutor
+from picloud.logs import request_id_var
 from picloud.manager.api import create_admin_api
 from picloud.manager.auth import authenticate_token, authorize
 from picloud.manager.bootstrap import ensure_first_owner
@@ -160,9 +162,9 @@ class PiCloud:
         if kind == "http":
             path: str = scope["path"]
             if path.startswith(_ADMIN_API_PREFIXES):
-                await self.admin_api(scope, _capped(scope, receive), send)
+                await self.admin_api(scope, _capped(scope, receive), _with_request_id(send))
             elif path == "/admin" or path.startswith("/admin/"):
-                await self.dashboard(scope, _capped(scope, receive), send)
+                await self.dashboard(scope, _capped(scope, receive), _with_request_id(send))
             elif path == "/healthz":
                 await self._healthz(send)
             elif path == "/version":
@@ -239,6 +241,21 @@ class PiCloud:
             "sdk": SDK_VERSION,
             **self.executor.describe(),
         }
+
+
+def _with_request_id(send: Any) -> Any:
+    """Give this control-plane request an id: in every log line it causes and, as
+    X-Request-Id, in its answer, so a user's report can be matched with the server log."""
+    request_id = uuid.uuid4().hex
+    request_id_var.set(request_id)
+    header = (b"x-request-id", request_id.encode())
+
+    async def send_with_id(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), header]}
+        await send(message)
+
+    return send_with_id
 
 
 def _capped(scope: dict, receive: Any, limit: int = MAX_ADMIN_BODY_BYTES) -> Any:

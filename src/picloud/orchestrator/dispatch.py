@@ -36,7 +36,7 @@ from picloud.executor.interface import (
     InvocationResult,
     ScriptRef,
 )
-from picloud.logs import execution_id_var
+from picloud.logs import execution_id_var, request_id_var
 from picloud.orchestrator.gate import ConcurrencyGate
 from picloud.orchestrator.records import RecordWriter
 from picloud.orchestrator.responses import (
@@ -103,6 +103,7 @@ class DataPlane:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         execution_id = str(uuid.uuid4())
         execution_id_var.set(execution_id)
+        request_id_var.set(execution_id)
         method: str = scope["method"]
         path: str = scope["path"]
         host = _header(scope, b"host") or ""
