@@ -51,7 +51,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
     started.stop()
 
 
-def test_generated_call_sequences_get_documented_answers(server: LiveServer) -> None:
+def test_generated_call_sequences_get_documented_answers(tmp_path, start_live_server) -> None:
+    # A server of its own: generated calls may change the owner's password or deactivate them.
+    server = start_live_server(tmp_path / "data")
     with admin(server) as api:
         # Something for the listings to hand on: apps, a claim, scripts with routes, records.
         create_app(api, "shop", "shop.test")
