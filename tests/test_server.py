@@ -132,3 +132,19 @@ def test_control_plane_answers_carry_a_request_id(live_server: LiveServer) -> No
     assert first.status_code == 401
     assert len(first.headers["x-request-id"]) == 32
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_the_control_plane_answers_only_on_admin_hosts(live_server: LiveServer) -> None:
+    for path in ("/api/v1/admin/auth/me", "/admin/login", "/metrics", "/api/v1/openapi.json"):
+        answer = httpx.get(f"{live_server.url}{path}", headers={"Host": "tenant.example"})
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_execute_authenticates_before_saying_whether_a_script_exists(
+    live_server: LiveServer,
+) -> None:
+    url = f"{live_server.url}/api/v1/execute/no-such-script"
+    assert httpx.get(url, headers={"Authorization": "Bearer pic_bad"}).status_code == 401
+    token = live_server.login()
+    assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404

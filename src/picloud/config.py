@@ -149,7 +149,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PICLOUD_ADMIN_HOSTS", "admin_hosts", _host_list, ("localhost", "127.0.0.1"),
-        "comma-separated host names", "Hosts on which / redirects to the dashboard.",
+        "comma-separated host names",
+        "Hosts that serve the dashboard, the admin API and /metrics (and where / redirects to the "
+        "dashboard); script answers on them run in a CSP sandbox.",
     ),
     Setting(
         "PICLOUD_ADMIN_USERNAME", "admin_username", _text, None, "a user name",

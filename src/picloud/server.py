@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from picloud import __version__
 from picloud.cli.caddyfile import TLS_ASK_PATH
 from picloud.config import Settings
+from picloud.core.domains import DomainError, normalize_host
 from picloud.executor.interface import Executor, ScriptRef
 from picloud.executor.pool import WorkerPoolExecutor
 from picloud.logs import request_id_var
@@ -142,7 +143,9 @@ class PiCloud:
         routing = self.routing.current if self.routing else self._load_routing()
         return routing.preview(method, url)
 
-    async def _guard_execute(self, token: str | None, script: ScriptRef) -> tuple[int, str] | None:
+    async def _guard_execute(
+        self, token: str | None, script_id: str, script: ScriptRef | None
+    ) -> tuple[int, str] | None:
         if not token:
             return (401, "authentication required: send Authorization: Bearer <token>")
         principal = await asyncio.to_thread(
@@ -150,6 +153,8 @@ class PiCloud:
         )
         if principal is None:
             return (401, "the token is invalid or expired")
+        if script is None:
+            return (404, f"no script with id '{script_id}'")
         decision = authorize(principal, "script:invoke", script.app_id)
         if decision.allowed:
             return None
@@ -161,15 +166,19 @@ class PiCloud:
         kind = scope["type"]
         if kind == "http":
             path: str = scope["path"]
-            if path.startswith(_ADMIN_API_PREFIXES):
+            # The control plane answers only on admin hosts: an app's host never serves the
+            # dashboard, the admin API or the instance's metrics (they fall through to the data
+            # plane, which answers 404 since no route may use those paths).
+            admin = self._on_admin_host(scope)
+            if admin and path.startswith(_ADMIN_API_PREFIXES):
                 await self.admin_api(scope, _capped(scope, receive), _with_request_id(send))
-            elif path == "/admin" or path.startswith("/admin/"):
+            elif admin and (path == "/admin" or path.startswith("/admin/")):
                 await self.dashboard(scope, _capped(scope, receive), _with_request_id(send))
             elif path == "/healthz":
                 await self._healthz(send)
             elif path == "/version":
                 await send_json(send, 200, self.version_info())
-            elif path == "/metrics":
+            elif admin and path == "/metrics":
                 await send_response(
                     send,
                     200,
@@ -183,6 +192,13 @@ class PiCloud:
                 await self.data_plane(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    def _on_admin_host(self, scope: dict) -> bool:
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+        try:
+            return normalize_host(host) in self.settings.admin_hosts
+        except DomainError:
+            return False
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:

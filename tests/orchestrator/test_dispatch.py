@@ -248,7 +248,7 @@ async def test_execute_by_id_is_refused_without_a_guard_that_allows_it(routing) 
         unknown = await http.get("/api/v1/execute/nope", headers={"Authorization": "Bearer x"})
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"] == "Bearer"
-    assert unknown.status_code == 404
+    assert unknown.status_code == 401  # no word on whether the id exists before authentication
     assert executor.calls == []
 
 
@@ -271,7 +271,7 @@ async def test_configuration_changes_are_seen_after_reload(database, routing) ->
 
 
 async def test_scripts_never_see_platform_credentials(routing) -> None:
-    async def allow(token, script):
+    async def allow(token, script_id, script):
         return None
 
     executor = RecordingExecutor()
@@ -311,3 +311,57 @@ async def test_a_chunked_body_reaches_the_script_and_a_bodiless_get_needs_no_rea
         bodiless = await http.get("/items/2", headers={"Host": "eu.shop.test"})
     assert (chunked.status_code, bodiless.status_code) == (200, 200)
     assert [call.body for call in executor.calls] == [b"abc", b""]
+
+
+async def test_response_headers_no_client_could_receive_are_an_invalid_response(routing) -> None:
+    bad = InvocationResult(
+        status=200,
+        headers=[("X-Price", "10 €")],
+        body=b"ok",
+        outcome="ok",
+        logs=[],
+        error=None,
+        duration_ms=1.0,
+    )
+    plane, sink = plane_with(routing, RecordingExecutor(bad))
+    async with client(plane) as http:
+        answer = await http.get("/items/1", headers={"Host": "a.shop.test"})
+    assert answer.status_code == 502
+    assert answer.json()["type"].endswith("/invalid-response")
+    assert sink.records[0].id == answer.headers["x-picloud-execution-id"]
+    assert sink.records[0].outcome == "invalid_response"
+    assert "X-Price" in sink.records[0].error
+
+
+async def test_scripts_cannot_set_platform_cookies_and_are_sandboxed_on_admin_hosts(
+    routing,
+) -> None:
+    cookie = InvocationResult(
+        status=200,
+        headers=[("Set-Cookie", "picloud_session=evil"), ("Set-Cookie", "a=1")],
+        body=b"<script>fetch('/admin/')</script>",
+        outcome="ok",
+        logs=[],
+        error=None,
+        duration_ms=1.0,
+    )
+    plane = DataPlane(
+        routing,
+        RecordingExecutor(cookie),
+        ConcurrencyGate(4),
+        RecordSink(),
+        admin_hosts=("admin.shop.test",),
+    )
+    async with client(plane) as http:
+        tenant = await http.get("/items/1", headers={"Host": "a.shop.test"})
+        admin = await http.get("/items/1", headers={"Host": "admin.shop.test"})
+    assert tenant.headers.get_list("set-cookie") == ["a=1"]
+    assert "content-security-policy" not in tenant.headers
+    assert admin.headers["content-security-policy"].startswith("sandbox")
+
+
+async def test_a_nul_in_the_path_is_stored_as_a_replacement_character(routing) -> None:
+    plane, sink = plane_with(routing, RecordingExecutor())
+    async with client(plane) as http:
+        await http.get("/items/a%00b", headers={"Host": "a.shop.test"})
+    assert sink.records[0].path == "/items/a\ufffdb"

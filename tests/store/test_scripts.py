@@ -77,7 +77,7 @@ def test_scripts_are_listed_by_name_for_one_app_or_all(database, app):
         assert scripts.count_for_app(conn, new_id()) == 0
 
 
-def test_the_version_moves_only_when_the_source_changes(database, app):
+def test_the_version_moves_only_when_the_code_changes(database, app):
     with database.begin() as conn:
         script = scripts.create(conn, app_id=app.id, name="cart", source=SOURCE)
     with database.begin() as conn:
@@ -90,6 +90,11 @@ def test_the_version_moves_only_when_the_source_changes(database, app):
     assert edited.updated_at > same.updated_at
     assert again.name == "c2"
     assert again.created_at == script.created_at
+    with database.begin() as conn:
+        same_handler = scripts.update(conn, script.id, handler="handle")
+        new_handler = scripts.update(conn, script.id, handler="main")
+    # Warm workers load a script again only when its version moves.
+    assert (same_handler.version, new_handler.version) == (3, 4)
 
 
 def test_limits_can_be_replaced_and_cleared(database, app):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from picloud.core.problems import (
     FORBIDDEN,
@@ -53,9 +56,10 @@ logger = logging.getLogger(__name__)
 EXECUTE_PREFIX = "/api/v1/execute/"
 _DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
-#: Decides whether the bearer token of an execute call may invoke the script: returns None to
-#: allow, or the (status, detail) to refuse with (401, 403, or 404 so existence does not leak).
-ExecuteGuard = Callable[[str | None, ScriptRef], Awaitable[tuple[int, str] | None]]
+#: Decides whether the bearer token of an execute call may invoke the script with that id (None
+#: when there is no such script): returns None to allow, or the (status, detail) to refuse with
+#: (401, 403, or 404 so existence does not leak).
+ExecuteGuard = Callable[[str | None, str, ScriptRef | None], Awaitable[tuple[int, str] | None]]
 
 
 #: A request body must arrive at this rate or better once a grace period is over, so a client
@@ -75,7 +79,9 @@ class BodyRefused(Exception):
         self.detail = detail
 
 
-async def refuse_all_execute_calls(token: str | None, script: ScriptRef) -> tuple[int, str]:
+async def refuse_all_execute_calls(
+    token: str | None, script_id: str, script: ScriptRef | None
+) -> tuple[int, str]:
     """The guard in force until an authenticator is wired: nothing runs without a credential."""
     return (401, "authentication required")
 
@@ -153,15 +159,9 @@ class DataPlane:
         script_id, _, rest = scope["path"][len(EXECUTE_PREFIX) :].partition("/")
         routing = self.routing.current
         script = routing.scripts.get(script_id)
-        token = _bearer_token(scope)
-        if script is None:
-            refusal: tuple[int, str] | None = (
-                (404, f"no script with id '{script_id}'")
-                if token
-                else (401, "authentication required")
-            )
-        else:
-            refusal = await self.execute_guard(token, script)
+        # The guard authenticates before it says whether the id exists, so an unknown or bad
+        # token learns nothing about which scripts there are.
+        refusal = await self.execute_guard(_bearer_token(scope), script_id, script)
         if refusal is not None:
             status, detail = refusal
             kind = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(status, NOT_FOUND)
@@ -265,7 +265,20 @@ class DataPlane:
                 )
         finally:
             self.gate.leave()
-        await self._respond(send, execution_id, scope["method"], result)
+        headers: Headers = []
+        if result.outcome == "ok":
+            try:
+                headers = response_headers(result.headers, on_admin_host=host in self.admin_hosts)
+            except InvalidHeader as exc:
+                result = msgspec.structs.replace(
+                    result,
+                    status=502,
+                    headers=[],
+                    body=b"",
+                    outcome="invalid_response",
+                    error=f"invalid response header: {exc}",
+                )
+        await self._respond(send, execution_id, scope["method"], result, headers)
         self.records.submit(
             ExecutionRecord(
                 id=execution_id,
@@ -274,7 +287,7 @@ class DataPlane:
                 script_version=script.version,
                 invocation=invocation,
                 method=scope["method"],
-                path=path,
+                path=storable(path),
                 status_code=result.status,
                 outcome=result.outcome,
                 duration_ms=result.duration_ms,
@@ -283,24 +296,24 @@ class DataPlane:
                     {"level": x.level, "message": x.message, "fields": x.fields, "at": x.at}
                     for x in result.logs
                 ],
-                error=result.error,
+                error=storable(result.error) if result.error else None,
             )
         )
         if self.on_executed:
             self.on_executed(app, script, result)
 
     async def _respond(
-        self, send: Any, execution_id: str, method: str, result: InvocationResult
+        self,
+        send: Any,
+        execution_id: str,
+        method: str,
+        result: InvocationResult,
+        headers: Headers,
     ) -> None:
         if result.outcome != "ok":
             kind = OUTCOME_PROBLEMS.get(result.outcome, SCRIPT_CRASHED)
             await send_problem(send, kind, _FAILURE_DETAIL[kind.name], execution_id=execution_id)
             return
-        headers: Headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in result.headers
-            if k.lower() not in _DROPPED_RESPONSE_HEADERS
-        ]
         headers.append((EXECUTION_ID_HEADER, execution_id.encode()))
         await send_response(send, result.status, headers, result.body, head=method == "HEAD")
 
@@ -315,6 +328,48 @@ _FAILURE_DETAIL = {
 
 
 PLATFORM_COOKIE_PREFIX = "picloud_"
+#: Script answers on an admin host run in a sandboxed origin, so a script's page cannot act as
+#: the dashboard (read its pages with the owner's cookie, take its CSRF token).
+ADMIN_HOST_SANDBOX = (b"content-security-policy", b"sandbox allow-scripts allow-forms allow-popups")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+class InvalidHeader(ValueError):
+    """A response header no HTTP/1.1 client could receive as the script meant it."""
+
+
+def response_headers(
+    headers: list[tuple[str, str]], on_admin_host: bool
+) -> list[tuple[bytes, bytes]]:
+    """A script's response headers as sent: framing headers dropped (the server frames the
+    body), no `picloud_*` cookie set (no session fixation), a sandbox on admin hosts::
+
+        >>> response_headers([("X-A", "1"), ("Set-Cookie", "picloud_session=x")], False)
+        [(b'x-a', b'1')]
+        >>> response_headers([("X-A", "é")], on_admin_host=True)[1][0]
+        b'content-security-policy'
+        >>> response_headers([("X-A", "€")], on_admin_host=False)
+        Traceback (most recent call last):
+        ...
+        picloud.orchestrator.dispatch.InvalidHeader: X-A: the value is not Latin-1 text without...
+
+    """
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in _DROPPED_RESPONSE_HEADERS:
+            continue
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidHeader(f"{name!r} is not a valid header name")
+        if not _HEADER_VALUE.fullmatch(value):
+            raise InvalidHeader(f"{name}: the value is not Latin-1 text without control characters")
+        if lowered == "set-cookie" and value.lstrip().lower().startswith(PLATFORM_COOKIE_PREFIX):
+            continue
+        out.append((lowered.encode("latin-1"), value.encode("latin-1")))
+    if on_admin_host:
+        out.append(ADMIN_HOST_SANDBOX)
+    return out
 
 
 def script_headers(raw: list[tuple[bytes, bytes]], *, by_id: bool) -> list[tuple[str, str]]:
@@ -345,6 +400,12 @@ def script_headers(raw: list[tuple[bytes, bytes]], *, by_id: bool) -> list[tuple
             text = "; ".join(kept)
         headers.append((name, text))
     return headers
+
+
+def storable(text: str) -> str:
+    """Text every database stores: PostgreSQL refuses NUL in text columns, and a request path
+    (`/users/%00`) or a traceback may carry one."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _header(scope: dict, name: bytes) -> str | None:

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 #: How often retention runs at most, and only after something was written.
 PRUNE_INTERVAL_SECONDS = 300.0
 RETRY_DELAY_SECONDS = 1.0
+#: Errors that condemn a record, not the connection: retrying would fail the same way.
+UNSTORABLE = (sa.exc.IntegrityError, sa.exc.DataError)
 #: Advisory lock id taken by the node that prunes (any constant unique to PiCloud).
 PRUNE_LOCK_KEY = 0x70_69_63_6C_6F_75_64  # 'picloud'
 
@@ -99,14 +101,17 @@ class RecordWriter:
 
     async def _flush(self) -> bool:
         while self._buffer:
-            batch = [self._buffer[i] for i in range(min(self._batch_size, len(self._buffer)))]
+            # Taken out of the buffer while written, so a full buffer evicting its oldest
+            # records can never evict this batch; put back in front if the write fails.
+            batch = [self._buffer.popleft() for _ in range(min(self._batch_size, self.pending))]
             try:
                 await asyncio.to_thread(self._write, batch)
             except Exception:
                 logger.exception("writing %d execution records failed; will retry", len(batch))
+                room = self._buffer.maxlen - len(self._buffer)  # type: ignore[operator]
+                self.dropped += max(0, len(batch) - room)
+                self._buffer.extendleft(reversed(batch[:room]))
                 return False
-            for _ in batch:
-                self._buffer.popleft()
             self.written += len(batch)
             if self._on_written:
                 self._on_written(len(batch))
@@ -116,21 +121,22 @@ class RecordWriter:
         try:
             with self._database.begin() as conn:
                 executions.insert_many(conn, batch)
-        except sa.exc.IntegrityError:
+        except UNSTORABLE:
             self._write_one_by_one(batch)
         if time.monotonic() - self._last_prune >= PRUNE_INTERVAL_SECONDS:
             self.prune()
 
     def _write_one_by_one(self, batch: list[ExecutionRecord]) -> None:
         """Keep the batch's good records when some cannot be stored (their script or app was
-        deleted while they waited): those few are dropped, not retried forever."""
+        deleted while they waited, or the database refuses a value): those few are dropped, not
+        retried forever, so one bad record never stops the others."""
         for record in batch:
             try:
                 with self._database.begin() as conn:
                     executions.insert_many(conn, [record])
-            except sa.exc.IntegrityError:
+            except UNSTORABLE as exc:
                 self.dropped += 1
-                logger.info("dropped the record of execution %s: its script is gone", record.id)
+                logger.warning("dropped the record of execution %s: %s", record.id, exc.orig)
 
     def prune(self) -> int:
         """Apply retention: per-script count and age. Runs after writes, never on a timer.

@@ -91,9 +91,13 @@ def update(conn: Connection, script_id: str, **fields: Any) -> ScriptRecord | No
     values: dict[str, Any] = {**fields, "updated_at": utc_now()}
     if "limits" in fields:
         values["limits"] = _limits(fields["limits"])
-    if "source" in fields:
-        changed = sa.case((scripts.c.source != fields["source"], 1), else_=0)
-        values["version"] = scripts.c.version + changed
+    # The code that runs is the source and its handler: a change to either is a new version,
+    # which is what tells warm workers to load it again.
+    code_changes = [
+        scripts.c[name] != fields[name] for name in ("source", "handler") if name in fields
+    ]
+    if code_changes:
+        values["version"] = scripts.c.version + sa.case((sa.or_(*code_changes), 1), else_=0)
     statement = (
         sa.update(scripts).where(scripts.c.id == script_id).values(values).returning(*scripts.c)
     )
