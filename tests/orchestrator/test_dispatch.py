@@ -365,3 +365,34 @@ async def test_a_nul_in_the_path_is_stored_as_a_replacement_character(routing) -
     async with client(plane) as http:
         await http.get("/items/a%00b", headers={"Host": "a.shop.test"})
     assert sink.records[0].path == "/items/a\ufffdb"
+
+
+async def test_a_client_gone_before_its_body_is_complete_runs_nothing(routing) -> None:
+    executor = RecordingExecutor()
+    plane, sink = plane_with(routing, executor)
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"par", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/items/1",
+        "raw_path": b"/items/1",
+        "query_string": b"",
+        "http_version": "1.1",
+        "scheme": "http",
+        "headers": [(b"host", b"a.shop.test"), (b"transfer-encoding", b"chunked")],
+    }
+    await plane(scope, receive, send)
+    assert executor.calls == [] and sink.records == [] and sent == []

@@ -79,6 +79,10 @@ class BodyRefused(Exception):
         self.detail = detail
 
 
+class ClientGone(Exception):
+    """The client disconnected before its request body was complete."""
+
+
 async def refuse_all_execute_calls(
     token: str | None, script_id: str, script: ScriptRef | None
 ) -> tuple[int, str]:
@@ -203,6 +207,8 @@ class DataPlane:
         limit = script.limits.max_request_bytes
         try:
             body = await _read_body(scope, receive, limit)
+        except ClientGone:
+            return  # nobody to answer, and a script must never run on half a body
         except BodyRefused as refused:
             await send_problem(
                 send, refused.kind, refused.detail, execution_id=execution_id, headers=[_CLOSE]
@@ -452,7 +458,7 @@ async def _read_body(scope: dict, receive: Any, limit: int) -> bytes:
         except TimeoutError:
             raise BodyRefused(REQUEST_TIMEOUT, "the request body did not arrive in time") from None
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
