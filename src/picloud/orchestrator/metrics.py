@@ -23,6 +23,23 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+#: Single-value metrics read at scrape time: (family, name, help, key in the live values).
+_SCALARS = (
+    (GaugeMetricFamily, "picloud_spare_workers", "Booted workers not yet bound to an app.",
+     "spare_workers"),
+    (CounterMetricFamily, "picloud_cold_starts", "Requests that had to start or bind a worker.",
+     "cold_starts"),
+    (CounterMetricFamily, "picloud_gate_rejections",
+     "Requests refused with 503 because the gate was full.", "gate_rejections"),
+    (GaugeMetricFamily, "picloud_executions_in_flight",
+     "Executions holding the concurrency gate.", "in_flight"),
+    (GaugeMetricFamily, "picloud_record_writer_pending",
+     "Execution records waiting to be written (lag).", "records_pending"),
+    (CounterMetricFamily, "picloud_records_written",
+     "Execution records written to the database.", "records_written"),
+)  # fmt: skip
+
+
 class _LiveValues(Collector):
     def __init__(self, read: Callable[[], dict[str, Any]]):
         self._read = read
@@ -35,30 +52,8 @@ class _LiveValues(Collector):
         for app, count in values.get("live_workers", {}).items():
             workers.add_metric([app], count)
         yield workers
-        yield GaugeMetricFamily(
-            "picloud_spare_workers", "Booted workers not yet bound to an app.",
-            value=values.get("spare_workers", 0),
-        )  # fmt: skip
-        yield CounterMetricFamily(
-            "picloud_cold_starts", "Requests that had to start or bind a worker.",
-            value=values.get("cold_starts", 0),
-        )  # fmt: skip
-        yield CounterMetricFamily(
-            "picloud_gate_rejections", "Requests refused with 503 because the gate was full.",
-            value=values.get("gate_rejections", 0),
-        )  # fmt: skip
-        yield GaugeMetricFamily(
-            "picloud_executions_in_flight", "Executions holding the concurrency gate.",
-            value=values.get("in_flight", 0),
-        )  # fmt: skip
-        yield GaugeMetricFamily(
-            "picloud_record_writer_pending", "Execution records waiting to be written (lag).",
-            value=values.get("records_pending", 0),
-        )  # fmt: skip
-        yield CounterMetricFamily(
-            "picloud_records_written", "Execution records written to the database.",
-            value=values.get("records_written", 0),
-        )  # fmt: skip
+        for family, name, documentation, key in _SCALARS:
+            yield family(name, documentation, value=values.get(key, 0))
 
 
 class Metrics:
