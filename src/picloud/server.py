@@ -50,6 +50,7 @@ API_VERSION = 1
 #: 1 MiB, which even JSON-escaped stays below this.
 MAX_ADMIN_BODY_BYTES = 8 * 1024 * 1024
 _ADMIN_API_PREFIXES = ("/api/v1/admin", "/api/v1/openapi.json", "/api/v1/docs")
+_CONTROL_PLANE_PREFIXES = (*_ADMIN_API_PREFIXES, "/admin", "/metrics")
 
 
 class PiCloud:
@@ -168,23 +169,14 @@ class PiCloud:
             path: str = scope["path"]
             # The control plane answers only on admin hosts: an app's host never serves the
             # dashboard, the admin API or the instance's metrics (they fall through to the data
-            # plane, which answers 404 since no route may use those paths).
-            admin = self._on_admin_host(scope)
-            if admin and path.startswith(_ADMIN_API_PREFIXES):
-                await self.admin_api(scope, _capped(scope, receive), _with_request_id(send))
-            elif admin and (path == "/admin" or path.startswith("/admin/")):
-                await self.dashboard(scope, _capped(scope, receive), _with_request_id(send))
+            # plane, which answers 404 since no route may use those paths). The Host is looked
+            # at only for those paths, never on the data plane's hot path.
+            if path.startswith(_CONTROL_PLANE_PREFIXES) and self._on_admin_host(scope):
+                await self._control_plane(path, scope, receive, send)
             elif path == "/healthz":
                 await self._healthz(send)
             elif path == "/version":
                 await send_json(send, 200, self.version_info())
-            elif admin and path == "/metrics":
-                await send_response(
-                    send,
-                    200,
-                    [(b"content-type", METRICS_CONTENT_TYPE.encode())],
-                    self.metrics.render(),
-                )
             elif path == TLS_ASK_PATH:
                 await self._tls_ask(scope, send)
             else:
@@ -192,6 +184,18 @@ class PiCloud:
                 await self.data_plane(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def _control_plane(self, path: str, scope: dict, receive: Any, send: Any) -> None:
+        if path.startswith(_ADMIN_API_PREFIXES):
+            await self.admin_api(scope, _capped(scope, receive), _with_request_id(send))
+        elif path == "/admin" or path.startswith("/admin/"):
+            await self.dashboard(scope, _capped(scope, receive), _with_request_id(send))
+        elif path == "/metrics":
+            headers = [(b"content-type", METRICS_CONTENT_TYPE.encode())]
+            await send_response(send, 200, headers, self.metrics.render())
+        else:  # a look-alike such as /administer: an ordinary data-plane path
+            assert self.data_plane is not None, "startup() has not run"
+            await self.data_plane(scope, receive, send)
 
     def _on_admin_host(self, scope: dict) -> bool:
         host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
