@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from picloud.store.database import Database, normalize_url
+from picloud.store.notify import libpq_url
 
 POSTGRES_URL_ENV = "PICLOUD_TEST_DATABASE_URL"
 
@@ -38,8 +39,7 @@ def _postgres_server_url() -> str:
 
 
 def _libpq_conninfo(url: str) -> str:
-    # psycopg speaks libpq URLs, which have no "+psycopg" driver suffix.
-    return make_url(normalize_url(url)).set(drivername="postgresql").render_as_string(False)
+    return libpq_url(make_url(normalize_url(url)))
 
 
 @pytest.fixture

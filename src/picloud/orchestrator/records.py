@@ -15,7 +15,6 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -45,7 +44,6 @@ class RecordWriter:
         retention_days: int,
         max_buffered: int = 100_000,
         batch_size: int = 1_000,
-        on_written: Callable[[int], None] | None = None,
     ):
         self._database = database
         self._flush_seconds = flush_ms / 1000
@@ -57,7 +55,6 @@ class RecordWriter:
         self._task: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
         self._last_prune = time.monotonic()
-        self._on_written = on_written
         self.written = 0
         self.dropped = 0
 
@@ -113,8 +110,6 @@ class RecordWriter:
                 self._buffer.extendleft(reversed(batch[:room]))
                 return False
             self.written += len(batch)
-            if self._on_written:
-                self._on_written(len(batch))
         return True
 
     def _write(self, batch: list[ExecutionRecord]) -> None:

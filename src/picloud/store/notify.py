@@ -14,7 +14,7 @@ import threading
 import uuid
 
 import psycopg
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from picloud.store.changes import ChangeFeed
 
@@ -24,14 +24,14 @@ CHANNEL = "picloud_config"
 RECONNECT_SECONDS = 1.0
 
 
-def libpq_url(engine: Engine) -> str:
-    """The engine's URL as libpq understands it (no SQLAlchemy driver suffix)."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_url(url: URL) -> str:
+    """A SQLAlchemy URL as libpq understands it (no driver suffix such as `+psycopg`)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class NotifyRelay:
     def __init__(self, engine: Engine, feed: ChangeFeed):
-        self._conninfo = libpq_url(engine)
+        self._conninfo = libpq_url(engine.url)
         self._feed = feed
         self.node_id = uuid.uuid4().hex
         self._stopping = threading.Event()
