@@ -5,6 +5,7 @@ Every test runs real scripts in real sandboxed worker processes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -31,6 +32,8 @@ def handle(req, ctx):
     ctx.log.info("greeting", name=name)
     return {"message": f"Hello, {name}!"}
 """
+
+FAST = "def handle(req):\n    return 'fast'\n"
 
 SLEEPER = """
 import time
@@ -407,6 +410,74 @@ def test_a_full_app_pool_waits_briefly_then_refuses(tmp_path: Path):
         first, second = harness.invoke_all(*slow)
         assert first.outcome == "ok"
         assert isinstance(second, ExecutorOverloaded)
+
+
+def warm_up(harness: ExecutorHarness, app: str) -> None:
+    """Enough quick invocations for the app's worker to know they take well under 5 ms."""
+    for _ in range(40):
+        assert harness.invoke(FAST, app=app, script="fast").outcome == "ok"
+
+
+def test_fast_invocations_queue_in_a_busy_worker_instead_of_starting_more(tmp_path: Path):
+    with started_executor(executor_settings(tmp_path, spare_workers=0)) as harness:
+        warm_up(harness, "quick")
+        burst = [invocation(FAST, app="quick", script="fast") for _ in range(8)]
+        assert [r.outcome for r in harness.invoke_all(*burst)] == ["ok"] * 8
+        # Without pipelining the burst would start workers_per_app (4) of them.
+        assert harness.executor.stats()["spawns"] <= 2
+
+
+def test_slow_invocations_spread_over_workers(tmp_path: Path):
+    with started_executor(executor_settings(tmp_path, spare_workers=0)) as harness:
+        assert harness.invoke(SLEEPER, app="slow", script="sleeper", query="s=0.2").outcome == "ok"
+        calls = [invocation(SLEEPER, app="slow", script="sleeper", query="s=1") for _ in range(3)]
+        assert [r.outcome for r in harness.invoke_all(*calls)] == ["ok"] * 3
+        assert len(harness.worker_pids("slow")) == 3
+
+
+def test_invocations_queued_behind_a_timeout_run_in_another_worker(tmp_path: Path):
+    settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
+    with started_executor(settings) as harness:
+        warm_up(harness, "app")
+        hang = invocation(SLEEPER, app="app", query="s=30", limits=Limits(timeout_ms=500))
+        queued = [invocation(FAST, app="app", script="fast") for _ in range(3)]
+        results = harness.invoke_all(hang, *queued)
+        assert results[0].outcome == "timeout"
+        assert [r.outcome for r in results[1:]] == ["ok"] * 3
+        assert harness.executor.stats()["resent"] == 3
+
+
+def test_invocations_queued_behind_a_crash_run_in_another_worker(tmp_path: Path):
+    settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
+    with started_executor(settings) as harness:
+        warm_up(harness, "app")
+        crash = invocation("import os\n\ndef handle(req):\n    os._exit(3)\n", app="app")
+        queued = [invocation(FAST, app="app", script="fast") for _ in range(3)]
+        results = harness.invoke_all(crash, *queued)
+        assert results[0].outcome == "crashed"
+        assert [r.outcome for r in results[1:]] == ["ok"] * 3
+
+
+def test_a_caller_leaving_while_queued_does_not_stop_the_running_invocation(tmp_path: Path):
+    settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
+    with started_executor(settings) as harness:
+        warm_up(harness, "app")
+        (pid,) = harness.worker_pids("app")
+
+        async def leave_while_queued() -> str:
+            running = asyncio.ensure_future(
+                harness.executor.invoke(invocation(SLEEPER, app="app", query="s=0.3"))
+            )
+            queued = asyncio.ensure_future(
+                harness.executor.invoke(invocation(FAST, app="app", script="fast"))
+            )
+            await asyncio.sleep(0.1)
+            queued.cancel()
+            return (await running).outcome
+
+        assert harness.run(leave_while_queued()) == "ok"
+        assert harness.invoke(FAST, app="app", script="fast").outcome == "ok"
+        assert harness.worker_pids("app") == [pid]
 
 
 def test_idle_workers_are_stopped_after_worker_idle_seconds(tmp_path: Path):

@@ -14,6 +14,7 @@ everything after it is dropped::
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,5 +50,14 @@ class LogCollector:
             self.add("info", line, {"stream": "console"}, size=len(line.encode()))
 
 
+_clock: tuple[int, str] = (0, "")
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    """The time in ISO 8601 to the millisecond; lines of one millisecond share the text."""
+    global _clock
+    millis = time.time_ns() // 1_000_000
+    if millis != _clock[0]:
+        moment = datetime.fromtimestamp(millis / 1000, UTC)
+        _clock = (millis, moment.isoformat(timespec="milliseconds"))
+    return _clock[1]

@@ -1,8 +1,14 @@
 """The local executor: per-app pools of sandboxed worker processes, plus booted spares.
 
 - A worker is bound to one app for life, runs one invocation at a time, and is stopped after
-  `worker_idle_seconds` without work. An app has at most `workers_per_app` workers; a request
-  that finds them all busy waits briefly, then gets `ExecutorOverloaded` (503).
+  `worker_idle_seconds` without work. An app has at most `workers_per_app` workers.
+- Invocations are pipelined: a request goes first to a busy worker whose queue is expected to
+  clear within `QUEUE_BUDGET_MS` (by its measured time per invocation), the busiest such one;
+  else to an idle worker; else to a new one while the app has fewer than `workers_per_app`;
+  else it waits briefly, then gets `ExecutorOverloaded` (503). Packing fast invocations into
+  one worker is what makes them cheap: a worker with work queued in its pipe starts the next
+  invocation without a wake-up, and the host reads several answers at once (see
+  docs/benchmarks.md). Slow scripts spread over workers, since their queue never fits.
 - Cold starts: `spare_workers` workers are kept booted, sealed and preloaded but bound to no
   app. An app's first request binds one (each worker has its own pid namespace and /tmp, so
   nothing of another app was ever in it) and a replacement boots in the background.
@@ -34,12 +40,18 @@ from picloud.executor.interface import (
 )
 from picloud.executor.runtime import protocol
 from picloud.executor.sandbox import LaunchPlan, SandboxUnavailable, plan_launch
-from picloud.executor.worker import Execution, Worker, WorkerFailed
+from picloud.executor.worker import Execution, NotStarted, Worker, WorkerFailed
 
 logger = logging.getLogger(__name__)
 
 #: How long a request waits for a busy app's worker before the executor answers 503.
 POOL_WAIT_SECONDS = 1.0
+#: How long an invocation may be expected to wait in a busy worker's queue.
+QUEUE_BUDGET_MS = 5.0
+#: Invocations sent to one worker at once, whatever their expected time.
+PIPELINE_DEPTH = 16
+#: Times an invocation is sent again after the worker it waited in stopped before running it.
+MAX_RESENDS = 3
 RETRY_AFTER_SECONDS = 1
 #: Outcomes after which the worker is still fit to serve; others retire it.
 REUSABLE_OUTCOMES = frozenset({"ok", "error", "invalid_response"})
@@ -62,6 +74,21 @@ class AppPool:
                 self.idle.remove(worker)
                 return worker
         return None
+
+    def busy_with_room(self, memory_mb: int, now: float) -> Worker | None:
+        """The busiest worker whose queue is expected to clear within the budget."""
+        best: Worker | None = None
+        for worker in self.workers:
+            load = worker.load
+            if (
+                0 < load < PIPELINE_DEPTH
+                and (best is None or load > best.load)
+                and worker.memory_mb == memory_mb
+                and worker.alive
+                and worker.expected_wait_ms(now) <= QUEUE_BUDGET_MS
+            ):
+                best = worker
+        return best
 
     def discard(self, worker: Worker) -> None:
         self.workers.discard(worker)
@@ -97,7 +124,7 @@ class WorkerPoolExecutor:
         self._running: Counter[str] = Counter()
         self._background: set[asyncio.Task] = set()
         self._closing = False
-        self._counts = dict.fromkeys(("cold_starts", "spare_hits", "spawns", "reaped"), 0)
+        self._counts = dict.fromkeys(("cold_starts", "spare_hits", "spawns", "reaped", "resent"), 0)
         self._outcomes: Counter[str] = Counter()
 
     # -- Executor protocol ---------------------------------------------------------------------
@@ -139,13 +166,7 @@ class WorkerPoolExecutor:
             raise ExecutorOverloaded(RETRY_AFTER_SECONDS)
         self._running[script.id] += 1
         try:
-            try:
-                pool, worker = await self._acquire(invocation)
-            except WorkerFailed as exc:
-                error = f"no worker could start: {exc.error}"
-                execution = Execution("crashed", 0, [], b"", error, [])
-            else:
-                execution = await self._run(pool, worker, invocation)
+            execution = await self._execute(invocation)
         finally:
             self._running[script.id] -= 1
             if not self._running[script.id]:
@@ -178,7 +199,8 @@ class WorkerPoolExecutor:
 
     def stats(self) -> dict[str, Any]:
         """Live workers (host pid, app, state) and spares, and counters since start: cold starts
-        (a worker bound to an app), spare hits, spawns, idle reapings, outcomes."""
+        (a worker bound to an app), spare hits, spawns, idle reapings, invocations resent after
+        their worker stopped before running them, outcomes."""
         busy = {w for pool in self._apps.values() for w in pool.workers} - {
             w for pool in self._apps.values() for w in pool.idle
         }
@@ -202,30 +224,46 @@ class WorkerPoolExecutor:
 
     # -- acquiring and releasing workers ----------------------------------------------------------
 
-    async def _acquire(self, invocation: Invocation) -> tuple[AppPool, Worker]:
+    async def _execute(self, invocation: Invocation) -> Execution:
+        for _ in range(MAX_RESENDS + 1):
+            try:
+                worker = await self._acquire(invocation)
+            except WorkerFailed as exc:
+                return Execution("crashed", 0, [], b"", f"no worker could start: {exc.error}", [])
+            try:
+                return await self._run(worker, invocation)
+            except NotStarted:
+                self._counts["resent"] += 1  # its worker stopped before reaching it
+                continue
+        error = f"the worker stopped before running this invocation, {MAX_RESENDS + 1} times"
+        return Execution("crashed", 0, [], b"", error, [])
+
+    async def _acquire(self, invocation: Invocation) -> Worker:
         memory_mb = invocation.script.limits.memory_mb
         deadline: float | None = None  # set on the first wait: most requests find a worker
         while True:
             pool = self._apps.setdefault(invocation.app_id, AppPool())
+            worker = pool.busy_with_room(memory_mb, self._loop.time())
+            if worker is not None:
+                return worker
             worker = pool.take_idle(memory_mb)
             if worker is not None:
                 self._reap_timers.pop(worker).cancel()
-                return pool, worker
+                return worker
             if pool.size >= self._per_app and pool.idle:
                 # Only workers with another memory limit are idle: retire one to make room.
                 self._retire(pool, pool.idle[0])
             if pool.size < self._per_app:
-                return pool, await self._new_worker(pool, invocation, memory_mb)
-            loop = asyncio.get_running_loop()
-            deadline = deadline or loop.time() + POOL_WAIT_SECONDS
-            waiter = loop.create_future()
+                return await self._new_worker(pool, invocation, memory_mb)
+            deadline = deadline or self._loop.time() + POOL_WAIT_SECONDS
+            waiter = self._loop.create_future()
+            # A plain timer, not asyncio.timeout_at(): under load most requests pass here.
+            expiry = self._loop.call_at(deadline, _expire, waiter)
             pool.waiters.append(waiter)
             try:
-                async with asyncio.timeout_at(deadline):
-                    await waiter
-            except TimeoutError:
-                raise ExecutorOverloaded(RETRY_AFTER_SECONDS) from None
+                await waiter
             finally:
+                expiry.cancel()
                 pool.waiters.remove(waiter)
             if self._closing:
                 raise ExecutorOverloaded(RETRY_AFTER_SECONDS)
@@ -244,18 +282,27 @@ class WorkerPoolExecutor:
             pool.starting -= 1
         self._counts["cold_starts"] += 1
         worker.bind(invocation.app_id, invocation.app_slug, memory_mb)
+        worker.on_settled = lambda outcome: self._settled(pool, worker, outcome)
         pool.workers.add(worker)
         app_id = invocation.app_id
         worker.exited.add_done_callback(lambda _: self._on_worker_exit(app_id, worker))
         return worker
 
-    def _release(self, pool: AppPool, worker: Worker, outcome: str) -> None:
+    def _settled(self, pool: AppPool, worker: Worker, outcome: str) -> None:
+        """An invocation of `worker` has ended (the worker calls this, whether or not anyone
+        still waits for the answer): keep the worker, idle once nothing is queued in it, or
+        retire it, which sends what was queued in it to other workers."""
         fit = outcome in REUSABLE_OUTCOMES and worker.cpu_seconds < self._cpu_budget / 2
-        if fit and worker.alive and not self._closing:
-            pool.idle.append(worker)
-            self._reap_timers[worker] = self._loop.call_later(
-                self._idle_seconds, self._reap, pool, worker
-            )
+        if fit and worker.alive and not self._closing and worker in pool.workers:
+            if not worker.load and worker not in pool.idle:
+                pool.idle.append(worker)
+                self._reap_timers[worker] = self._loop.call_later(
+                    self._idle_seconds, self._reap, pool, worker
+                )
+        elif worker.alive and worker.load:
+            # The next invocation may already be running in it: it takes no more work and
+            # is stopped once what was sent to it has run.
+            pool.discard(worker)
         else:
             self._retire(pool, worker)
         pool.wake_one()
@@ -333,7 +380,7 @@ class WorkerPoolExecutor:
 
     # -- one invocation ----------------------------------------------------------------------
 
-    async def _run(self, pool: AppPool, worker: Worker, invocation: Invocation) -> Execution:
+    async def _run(self, worker: Worker, invocation: Invocation) -> Execution:
         script = invocation.script
         limits = script.limits
         send_source = worker.sent_versions.get(script.id) != script.version
@@ -358,20 +405,25 @@ class WorkerPoolExecutor:
             max_log_bytes=limits.max_log_bytes,
         )
         worker.sent_versions[script.id] = script.version
-        outcome = "crashed"
+        answer = worker.submit(
+            invoke,
+            timeout_ms=limits.timeout_ms,
+            max_response_bytes=limits.max_response_bytes,
+            max_log_bytes=limits.max_log_bytes,
+        )
         try:
-            execution = await worker.execute(
-                invoke,
-                timeout_ms=limits.timeout_ms,
-                max_response_bytes=limits.max_response_bytes,
-                max_log_bytes=limits.max_log_bytes,
-            )
-            outcome = execution.outcome
-            return execution
-        finally:
-            # Cancelled mid-invocation (the client went away): the worker is still busy, so it
-            # is retired with the rest of the unfit.
-            self._release(pool, worker, outcome)
+            return await answer
+        except asyncio.CancelledError:
+            # The client went away. A running script is stopped (what was queued behind it
+            # runs elsewhere); one still queued runs, and its answer is dropped.
+            if worker.is_running(answer):
+                worker.kill("crashed", "stopped: the caller went away")
+            raise
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(ExecutorOverloaded(RETRY_AFTER_SECONDS))
 
 
 def _invocation_result(execution: Execution, duration_ms: float) -> InvocationResult:

@@ -8,12 +8,17 @@ of turn, an unknown field or an oversized frame kills the worker.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
+import termios
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -41,6 +46,18 @@ CONSOLE_TAIL_CHARS = 8192
 #: Outcomes a worker may report; timeouts and crashes are the host's to decide.
 WORKER_OUTCOMES = frozenset({"ok", "error", "memory", "invalid_response"})
 MIB = 1024 * 1024
+#: What a new worker's time per invocation is taken to be until it has measured its own:
+#: pessimistic, so that a new app's first requests spread over workers.
+INITIAL_SERVICE_MS = 10.0
+#: The weight of the latest invocation in that moving average.
+SERVICE_SMOOTHING = 0.2
+#: One read of the channel; a shorter read means the pipe is empty.
+CHANNEL_READ_BYTES = 1 << 18
+
+
+class NotStarted(Exception):
+    """The invocation never started: its worker stopped (or was unfit) before reaching it, so
+    it may be sent to another worker."""
 
 
 class WorkerFailed(Exception):
@@ -50,6 +67,24 @@ class WorkerFailed(Exception):
         super().__init__(error)
         self.outcome = outcome
         self.error = error
+
+
+@dataclass(eq=False, slots=True)
+class _Pending:
+    """An invocation sent to a worker and not yet answered."""
+
+    answer: asyncio.Future[Execution]
+    timeout_ms: int
+    max_response_bytes: int
+    max_log_bytes: int
+    logs: LogCollector | None = None  # from the moment it starts running
+    timer: asyncio.TimerHandle | None = None
+    started: float = 0.0  # loop time
+
+    @property
+    def frame_limit(self) -> int:
+        """The largest frame its answer may take: the body, or a log line, plus headroom."""
+        return max(self.max_response_bytes, 4 * self.max_log_bytes) + FRAME_HEADROOM
 
 
 @dataclass
@@ -63,7 +98,7 @@ class Execution:
 
 
 class Worker:
-    """`Worker.spawn(plan)`, `await ready()`; then `bind()` once and `execute()` one at a time."""
+    """`Worker.spawn(plan)`, `await ready()`; then `bind()` once and `submit()` invocations."""
 
     def __init__(self, plan: LaunchPlan, process: subprocess.Popen, fds: dict[str, int]):
         self._loop = asyncio.get_running_loop()
@@ -76,6 +111,10 @@ class Worker:
         #: Script id -> the version whose source this worker has been sent.
         self.sent_versions: dict[str, int] = {}
         self.cpu_seconds = 0.0
+        #: Moving average of an invocation's time, start to answer, as the host sees it.
+        self.service_ms = INITIAL_SERVICE_MS
+        #: Called with the outcome each time an invocation ends, answered or not.
+        self.on_settled: Callable[[str], None] | None = None
         #: Resolves with a description once the process has exited and been reaped.
         self.exited: asyncio.Future[str] = self._loop.create_future()
         self._fds = fds
@@ -83,11 +122,10 @@ class Worker:
         self._encoder = FrameEncoder()
         self._decoder = msgspec.msgpack.Decoder(WorkerFrame)
         self._reader = FrameReader(FRAME_HEADROOM)
-        self._expecting: type[Ready] | type[Result] | None = None
-        self._answer: asyncio.Future[Ready | Result] | None = None
-        self._logs: LogCollector | None = None
-        self._max_response_bytes = 0
+        self._booting: asyncio.Future[Ready] | None = None
+        self._inflight: deque[_Pending] = deque()
         self._console_tail = ""
+        self._waiting = array.array("i", [0])  # FIONREAD's answer
         self._failure: WorkerFailed | None = None  # decided by the host before it kills
         self._process_fd = os.pidfd_open(process.pid)
         # In strict mode the process is bwrap; the worker inside is killed once its pid is known.
@@ -132,7 +170,7 @@ class Worker:
         for fd in fds.values():
             os.set_blocking(fd, False)
         worker = cls(plan, process, fds)
-        worker._expect(Ready)
+        worker._booting = worker._loop.create_future()
         worker._send(plan.boot)
         return worker
 
@@ -141,7 +179,7 @@ class Worker:
         it is too slow or the wait is cancelled)."""
         try:
             async with asyncio.timeout(BOOT_TIMEOUT_SECONDS):
-                await self._answer
+                await self._booting
         except TimeoutError:
             self.kill("crashed", f"worker did not start within {BOOT_TIMEOUT_SECONDS} s")
             raise self._failure from None
@@ -149,7 +187,7 @@ class Worker:
             self.kill()
             raise
         finally:
-            self._expecting = self._answer = None
+            self._booting = None
 
     def bind(self, app_id: str, app_slug: str, memory_mb: int) -> None:
         """Bind this worker to an app for life; its address space is capped at `memory_mb`."""
@@ -174,47 +212,103 @@ class Worker:
 
     # -- invocations -------------------------------------------------------------------------
 
-    async def execute(
+    @property
+    def load(self) -> int:
+        """Invocations sent to this worker and not yet answered (the first one is running)."""
+        return len(self._inflight)
+
+    def submit(
         self, invoke: Invoke, *, timeout_ms: int, max_response_bytes: int, max_log_bytes: int
-    ) -> Execution:
-        if self._failure is not None:
-            return Execution(self._failure.outcome, 0, [], b"", self._failure.error, [])
-        logs = self._logs = LogCollector(max_log_bytes)
-        self._max_response_bytes = max_response_bytes
-        self._reader.limit = max(max_response_bytes, 4 * max_log_bytes) + FRAME_HEADROOM
-        self._console_tail = ""
-        answer = self._expect(Result)
+    ) -> asyncio.Future[Execution]:
+        """Send an invocation; the future resolves with its execution, or with `NotStarted`.
+
+        Invocations are pipelined: one sent while another runs waits in the channel, so the
+        worker starts it without a round trip through the host. The worker runs them strictly
+        in order, which is what makes a failure attributable: the first unanswered invocation
+        is the one that was running, and the ones behind it never started.
+        """
+        answer: asyncio.Future[Execution] = self._loop.create_future()
+        if not self.alive:
+            answer.set_exception(NotStarted())
+            return answer
+        pending = _Pending(answer, timeout_ms, max_response_bytes, max_log_bytes)
+        self._inflight.append(pending)
+        self._reader.limit = max(self._reader.limit, pending.frame_limit)
         self._send(invoke)
+        if len(self._inflight) == 1:
+            self._start(pending)
+        return answer
+
+    def expected_wait_ms(self, now: float) -> float:
+        """How long an invocation sent now would wait before it starts, by the average time
+        per invocation, and at least as long as the running one has run so far."""
+        if not self._inflight:
+            return 0.0
+        running_for = (now - self._inflight[0].started) * 1000
+        return max(len(self._inflight) * self.service_ms, running_for)
+
+    def is_running(self, answer: asyncio.Future[Execution]) -> bool:
+        return bool(self._inflight) and self._inflight[0].answer is answer
+
+    def _start(self, pending: _Pending) -> None:
+        pending.started = self._loop.time()
+        pending.logs = LogCollector(pending.max_log_bytes)
+        self._console_tail = ""
         # A plain timer rather than asyncio.timeout(): this runs once per request, and the
-        # timeout's task lookup and rescheduling cost more than the rest of this method.
-        timer = self._loop.call_later(timeout_ms / 1000, self._time_out, answer, timeout_ms)
-        try:
-            result = await answer
-        except WorkerFailed as exc:
-            return Execution(exc.outcome, 0, [], b"", exc.error, logs.lines)
-        finally:
-            timer.cancel()
-            self._expecting = self._answer = self._logs = None
-            self._reader.limit = FRAME_HEADROOM
+        # timeout's task lookup and rescheduling cost more than the rest of the hand-off.
+        pending.timer = self._loop.call_later(pending.timeout_ms / 1000, self._time_out, pending)
+
+    def _finish(self, result: Result) -> None:
+        pending = self._inflight.popleft()
+        pending.timer.cancel()
+        took_ms = (self._loop.time() - pending.started) * 1000
+        self.service_ms += (took_ms - self.service_ms) * SERVICE_SMOOTHING
         # Anything written to fds 1/2 before the result frame is already in the pipe. Its place
         # among the channel's lines is approximate: two pipes have no common order.
-        self._on_console(into=logs)
+        self._drain_console(into=pending.logs)
         self.cpu_seconds = result.cpu_seconds
-        return Execution(
-            result.outcome, result.status, result.headers, result.body, result.error, logs.lines
-        )
+        if not pending.answer.done():  # not abandoned by a cancelled caller
+            pending.answer.set_result(
+                Execution(
+                    result.outcome,
+                    result.status,
+                    result.headers,
+                    result.body,
+                    result.error,
+                    pending.logs.lines,
+                )
+            )
+        self._reader.limit = max((p.frame_limit for p in self._inflight), default=FRAME_HEADROOM)
+        if self._inflight:
+            self._start(self._inflight[0])
+        if self.on_settled is not None:
+            self.on_settled(result.outcome)
 
-    def _time_out(self, answer: asyncio.Future, timeout_ms: int) -> None:
-        if not answer.done():
-            self.kill("timeout", f"timed out after {timeout_ms} ms")
-            answer.set_exception(self._failure)
+    def _fail_inflight(self, failure: WorkerFailed) -> None:
+        """The running invocation ends with `failure`; those behind it never started."""
+        if not self._inflight:
+            return
+        for index, pending in enumerate(self._inflight):
+            if pending.timer is not None:
+                pending.timer.cancel()
+            if pending.answer.done():
+                continue
+            if index == 0:
+                logs = pending.logs.lines if pending.logs is not None else []
+                pending.answer.set_result(
+                    Execution(failure.outcome, 0, [], b"", failure.error, logs)
+                )
+            else:
+                pending.answer.set_exception(NotStarted())
+        self._inflight.clear()
+        if self.on_settled is not None:
+            self.on_settled(failure.outcome)
+
+    def _time_out(self, pending: _Pending) -> None:
+        self.kill("timeout", f"timed out after {pending.timeout_ms} ms")
+        self._fail_inflight(self._failure)
 
     # -- channel -----------------------------------------------------------------------------
-
-    def _expect(self, kind: type[Ready] | type[Result]) -> asyncio.Future:
-        self._expecting = kind
-        self._answer = self._loop.create_future()
-        return self._answer
 
     def _send(self, frame: msgspec.Struct) -> None:
         if self.exited.done():
@@ -246,7 +340,7 @@ class Worker:
         """Read and handle every frame waiting on the channel (non-blocking)."""
         while self._failure is None:
             try:
-                data = os.read(self._fds["channel"], 1 << 18)
+                data = os.read(self._fds["channel"], CHANNEL_READ_BYTES)
             except BlockingIOError:
                 return
             if not data:
@@ -269,28 +363,26 @@ class Worker:
                 self._accept(frame, len(payload))
                 if self._failure is not None:
                     return
+            if len(data) < CHANNEL_READ_BYTES:
+                return  # a short read emptied the pipe: no need for a read that fails
 
     def _accept(self, frame: Ready | Log | Result, size: int) -> None:
-        if isinstance(frame, Log) and self._logs is not None:
+        if isinstance(frame, Log) and self._inflight:
             if frame.level not in LEVELS:
                 self._violation(f"unknown log level {frame.level!r}")
                 return
-            self._logs.add(frame.level, frame.message, frame.fields, size=size)
-        elif isinstance(frame, Result) and self._expecting is Result:
+            self._inflight[0].logs.add(frame.level, frame.message, frame.fields, size=size)
+        elif isinstance(frame, Result) and self._inflight:
             problem = _result_problem(frame)
             if problem:
                 self._violation(problem)
                 return
-            self._answered(frame)
-        elif isinstance(frame, Ready) and self._expecting is Ready:
-            self._answered(frame)
+            self._finish(frame)
+        elif isinstance(frame, Ready) and self._booting is not None:
+            if not self._booting.done():  # not given up on in this same loop turn
+                self._booting.set_result(frame)
         else:
             self._violation(f"unexpected {type(frame).__name__.lower()} frame")
-
-    def _answered(self, frame: Ready | Result) -> None:
-        self._expecting = None
-        if not self._answer.done():  # not given up on (a timeout) in this same loop turn
-            self._answer.set_result(frame)
 
     def _violation(self, detail: str) -> None:
         self._loop.remove_reader(self._fds["channel"])
@@ -298,20 +390,30 @@ class Worker:
 
     def _refuse_oversized(self, exc: FrameTooLarge) -> None:
         self._loop.remove_reader(self._fds["channel"])
-        if self._expecting is Result:
+        if self._inflight:
             self.kill(
                 "invalid_response",
                 f"response of {exc.size} bytes exceeds max_response_bytes "
-                f"{self._max_response_bytes}",
+                f"{self._inflight[0].max_response_bytes}",
             )
         else:
             self._violation(str(exc))
 
     # -- console and exit --------------------------------------------------------------------
 
+    def _drain_console(self, into: LogCollector) -> None:
+        """Read what the console pipe holds, if anything, without a read that would fail."""
+        fd = self._fds.get("console")
+        if fd is not None:
+            fcntl.ioctl(fd, termios.FIONREAD, self._waiting)
+            if self._waiting[0]:
+                self._on_console(into)
+
     def _on_console(self, into: LogCollector | None = None) -> None:
         """Read what is waiting on the console pipe (non-blocking) into the logs and tail."""
-        logs = into or self._logs
+        logs = into
+        if logs is None and self._inflight:
+            logs = self._inflight[0].logs
         while "console" in self._fds:  # closed once the worker has exited
             try:
                 data = os.read(self._fds["console"], 65536)
@@ -331,15 +433,16 @@ class Worker:
             return
         self._loop.remove_reader(self._process_fd)
         # Frames and console output the worker wrote before it died are still in the pipes.
-        if self._expecting is not None:
+        if self._inflight or self._booting is not None:
             self._on_channel()
         self._on_console()
         failure = self._failure or WorkerFailed("crashed", self._describe_exit(returncode))
         if failure.outcome == "crashed" and self._console_tail.strip():
             failure = WorkerFailed("crashed", f"{failure.error}\n{self._console_tail.strip()}")
-        if self._answer is not None and not self._answer.done():
-            self._answer.set_exception(failure)
+        if self._booting is not None and not self._booting.done():
+            self._booting.set_exception(failure)
         self._failure = failure
+        self._fail_inflight(failure)
         self._close()
         self.exited.set_result(failure.error)
 

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +49,7 @@ from picloud.orchestrator.responses import (
 )
 from picloud.orchestrator.routing import AppRef, Outcome, RoutingHolder
 from picloud.store.executions import ExecutionRecord
+from picloud.store.new_rows import new_id
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class DataPlane:
         self.on_executed = on_executed
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        execution_id = str(uuid.uuid4())
+        execution_id = new_id()
         execution_id_var.set(execution_id)
         request_id_var.set(execution_id)
         method: str = scope["method"]

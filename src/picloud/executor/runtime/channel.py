@@ -9,6 +9,9 @@ import msgspec
 
 from picloud.executor.runtime.protocol import HEADER, FrameEncoder, HostFrame
 
+#: One read of the channel: an invocation frame, and usually the next one too.
+READ_BYTES = 1 << 16
+
 
 class Channel:
     def __init__(self, read_fd: int, write_fd: int):
@@ -18,9 +21,14 @@ class Channel:
         self._encoder = FrameEncoder()
         # Script threads may log while the main thread answers; frames must not interleave.
         self._write_lock = threading.Lock()
+        self._buffer = bytearray()
 
     def receive(self) -> HostFrame | None:
-        """The next frame from the host, or None when the host closed the channel."""
+        """The next frame from the host, or None when the host closed the channel.
+
+        Reads are buffered: the host may have sent the next invocation while this one ran, and
+        one read then brings both.
+        """
         header = self._read_exactly(HEADER.size)
         if header is None:
             return None
@@ -43,11 +51,11 @@ class Channel:
                 view = view[os.write(self._write_fd, view) :]
 
     def _read_exactly(self, size: int) -> bytes | None:
-        chunks = []
-        while size:
-            chunk = os.read(self._read_fd, min(size, 1 << 20))
+        while len(self._buffer) < size:
+            chunk = os.read(self._read_fd, max(size - len(self._buffer), READ_BYTES))
             if not chunk:
                 return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
