@@ -90,7 +90,11 @@ class Contender:
             (self.workdir / name).write_text(text.format(**values))
         command = [part.format(**values) for part in self.command]
         env = {**os.environ, **{k: v.format(**values) for k, v in self.env.items()}}
-        env["PYTHONPATH"] = str(BENCH.parent)
+        # The bench package must import; a contender's own PYTHONPATH (another source tree to
+        # compare against) comes first.
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, (self.env.get("PYTHONPATH"), str(BENCH.parent)))
+        )
         with (self.workdir / "server.log").open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT

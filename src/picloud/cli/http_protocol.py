@@ -1,5 +1,5 @@
 """The HTTP/1.1 protocol `picloud serve` runs uvicorn with: uvicorn's httptools protocol plus the
-two guards on the request head that it lacks.
+two guards on the request head that it lacks, and one write per response.
 
 - A deadline: uvicorn closes a kept-alive connection that stays idle, but a new connection that
   sends nothing, or one that trickles a request head a byte at a time (slowloris), is kept for
@@ -9,11 +9,17 @@ two guards on the request head that it lacks.
   could make the server buffer gigabytes. Past `MAX_HEAD_BYTES` the answer is 431.
 
 Bodies are the data plane's to bound (its script's `max_request_bytes` and a minimum rate).
+
+uvicorn writes a response's head and its body with two `write()` calls, each a system call and a
+TCP segment of its own that wakes the client. `CoalescingTransport` joins the writes made in one
+turn of the event loop into one (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -25,6 +31,41 @@ class HeadTooLarge(Exception):
     """Raised inside the parser to stop it; uvicorn's error path then answers (431, here)."""
 
 
+class CoalescingTransport:
+    """A transport whose writes in one turn of the event loop reach the socket as one write.
+
+    Everything but writing is the wrapped transport's; closing writes what is held first.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._held:
+            self._loop.call_soon(self.flush)
+        self._held.append(data)
+
+    def writelines(self, lines: Iterable[bytes]) -> None:
+        for data in lines:
+            self.write(data)
+
+    def flush(self) -> None:
+        if self._held:
+            data = b"".join(self._held) if len(self._held) > 1 else self._held[0]
+            self._held.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -33,7 +74,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         self._start_head_clock()
 
     def connection_lost(self, exc: Exception | None) -> None:
