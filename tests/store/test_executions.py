@@ -194,3 +194,15 @@ def test_an_empty_batch_writes_nothing(database):
     with database.begin() as conn:
         executions.insert_many(conn, [])
         assert executions.list_page(conn) == ([], None)
+
+
+def test_a_batch_larger_than_one_insert_reads_back_whole(database, two_scripts):
+    cart, _ = two_scripts
+    batch = [
+        _record(
+            cart, at=T0 + timedelta(milliseconds=n), logs=[{"level": "info", "message": str(n)}]
+        )
+        for n in range(2 * executions.INSERT_ROWS + 7)
+    ]
+    _write(database, batch)
+    assert sorted(_all_pages(database, MAX_PAGE_SIZE), key=lambda r: r.started_at) == batch
