@@ -200,11 +200,13 @@ def workerd(name: str, binary: Path) -> Contender:
 
 
 def asgi_server_command(server: str, target: str, processes: int) -> list[str]:
-    """uvicorn with httptools and uvloop as `picloud serve` runs it, or granian on uvloop."""
+    """uvicorn with uvloop and the httptools protocol `picloud serve` runs (its guards and one
+    write per response), or granian on uvloop."""
     if server == "uvicorn":
         return [
             str(BIN / "uvicorn"), target, "--port", "{port}", "--workers", str(processes),
-            "--http", "httptools", "--loop", "uvloop", "--no-access-log",
+            "--http", "picloud.cli.http_protocol:GuardedHttpToolsProtocol",
+            "--loop", "uvloop", "--no-access-log",
             "--log-level", "warning", "--lifespan", "on",
         ]  # fmt: skip
     if server == "granian":

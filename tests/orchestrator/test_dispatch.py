@@ -21,9 +21,10 @@ from picloud.executor.interface import (
     InvocationResult,
     LogLine,
 )
+from picloud.orchestrator import routing as routing_module
 from picloud.orchestrator.dispatch import DataPlane
 from picloud.orchestrator.gate import ConcurrencyGate
-from picloud.orchestrator.routing import Routing, RoutingHolder
+from picloud.orchestrator.routing import Outcome, Routing, RoutingHolder
 from picloud.store import apps, domains, routes, scripts
 from picloud.store.snapshot import load_routing_snapshot
 
@@ -396,3 +397,16 @@ async def test_a_client_gone_before_its_body_is_complete_runs_nothing(routing) -
     }
     await plane(scope, receive, send)
     assert executor.calls == [] and sink.records == [] and sent == []
+
+
+def test_routing_remembers_answers_per_request_line_within_a_bound(routing, monkeypatch):
+    tables = routing.current
+    first = tables.resolve("GET", "a.shop.test", "/items/1")
+    assert first.outcome is Outcome.MATCHED
+    assert tables.resolve("GET", "a.shop.test", "/items/1") is first
+    assert tables.resolve("GET", "a.shop.test", "/items/2").params == {"id": "2"}
+    monkeypatch.setattr(routing_module, "RESOLUTION_MEMO_SIZE", 3)
+    for n in range(10):  # unique paths empty the memo instead of growing it
+        assert tables.resolve("GET", "a.shop.test", f"/nope/{n}").outcome is Outcome.NO_ROUTE
+        assert len(tables._resolved) <= 3
+    assert tables.resolve("GET", "a.shop.test", "/items/1") == first

@@ -36,6 +36,10 @@ class AppRef:
     slug: str
 
 
+#: Resolutions one routing table remembers (see `Routing.resolve`).
+RESOLUTION_MEMO_SIZE = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     outcome: Outcome
@@ -72,6 +76,7 @@ class Routing:
         self.domains = domains
         self.route_tables = route_tables
         self.scripts = scripts
+        self._resolved: dict[tuple[str, str, str], Resolution] = {}
 
     @classmethod
     def from_snapshot(
@@ -105,7 +110,21 @@ class Routing:
         return cls(apps, domains, route_tables, scripts)
 
     def resolve(self, method: str, host: str, path: str) -> Resolution:
-        """Phase one: Host -> app. Phase two: that app's route table only."""
+        """Phase one: Host -> app. Phase two: that app's route table only.
+
+        Answers are remembered per (method, Host, path) for the life of these tables (a change
+        builds new ones): a busy endpoint is asked the same question again and again. The memo
+        is bounded, and emptied when full, so unique paths cannot grow it.
+        """
+        key = (method, host, path)
+        found = self._resolved.get(key)
+        if found is None:
+            if len(self._resolved) >= RESOLUTION_MEMO_SIZE:
+                self._resolved.clear()
+            found = self._resolved[key] = self._resolve(method, host, path)
+        return found
+
+    def _resolve(self, method: str, host: str, path: str) -> Resolution:
         try:
             host = normalize_host(host)
         except DomainError:
