@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time as time_module
 
 import pytest
 import sqlalchemy as sa
@@ -49,6 +50,29 @@ async def test_submitted_records_are_written_in_batches(database, script) -> Non
     assert writer.written == 20 and writer.pending == 0
     assert stored_count(database) == 20
     await writer.aclose()
+
+
+async def test_records_arriving_during_a_write_wait_for_the_next_interval(
+    database, script, monkeypatch
+) -> None:
+    batches: list[int] = []
+    insert_many = executions.insert_many
+
+    def slow_insert_many(conn, records) -> None:
+        batches.append(len(records))
+        insert_many(conn, records)
+        time_module.sleep(0.02)  # a write takes a while; the server keeps answering meanwhile
+
+    monkeypatch.setattr(executions, "insert_many", slow_insert_many)
+    writer = writer_for(database, flush_ms=200)
+    await writer.start()
+    for _ in range(100):  # 1 s of steady traffic
+        writer.submit(record_for(script))
+        await asyncio.sleep(0.01)
+    await writer.aclose()
+    assert writer.written == sum(batches) == 100 and stored_count(database) == 100
+    # One batch per interval, not a write whenever the previous one finished.
+    assert len(batches) <= 8
 
 
 async def test_closing_writes_what_is_buffered_without_waiting_for_the_interval(

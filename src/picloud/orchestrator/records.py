@@ -86,7 +86,7 @@ class RecordWriter:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), self._flush_seconds)
             self._wake.clear()
-            ok = await self._flush()
+            ok = await self._flush(everything=self._closing.is_set())
             if self._closing.is_set() and (ok or not self._buffer):
                 return
             if not ok:
@@ -96,11 +96,19 @@ class RecordWriter:
                 await asyncio.sleep(RETRY_DELAY_SECONDS)
                 self._wake.set()
 
-    async def _flush(self) -> bool:
-        while self._buffer:
+    async def _flush(self, *, everything: bool) -> bool:
+        """Write what was buffered when the flush began (or, at shutdown, until nothing is):
+        under load, records keep arriving while a batch is written, and writing those at once
+        would turn one large batch per interval into a stream of tiny transactions."""
+        due = self.pending
+        while self._buffer and (everything or due > 0):
             # Taken out of the buffer while written, so a full buffer evicting its oldest
             # records can never evict this batch; put back in front if the write fails.
-            batch = [self._buffer.popleft() for _ in range(min(self._batch_size, self.pending))]
+            size = min(self._batch_size, self.pending)
+            if not everything:
+                size = min(size, due)
+            batch = [self._buffer.popleft() for _ in range(size)]
+            due -= size
             try:
                 await asyncio.to_thread(self._write, batch)
             except Exception:
