@@ -304,6 +304,7 @@ result = {"descriptors": refused(open_many)}
 files.clear()
 result.update(big_file=refused(one_big_file), many_files=refused(many_files))
 return result""",
+        app=fresh_app(),  # a worker of its own: an empty /tmp, and it leaves that /tmp full
     )
     assert found == {"descriptors": "EMFILE", "big_file": "EFBIG", "many_files": "ENOSPC"}
 

@@ -119,6 +119,7 @@ class Worker:
         self.exited: asyncio.Future[str] = self._loop.create_future()
         self._fds = fds
         self._outbox = bytearray()
+        self._waiting_writable = False  # the pipe was full: add_writer is waiting on it
         self._encoder = FrameEncoder()
         self._decoder = msgspec.msgpack.Decoder(WorkerFrame)
         self._reader = FrameReader(FRAME_HEADROOM)
@@ -233,6 +234,7 @@ class Worker:
             return answer
         pending = _Pending(answer, timeout_ms, max_response_bytes, max_log_bytes)
         self._inflight.append(pending)
+        # While invocations are queued the bound is the largest any of them allows.
         self._reader.limit = max(self._reader.limit, pending.frame_limit)
         self._send(invoke)
         if len(self._inflight) == 1:
@@ -278,8 +280,9 @@ class Worker:
                     pending.logs.lines,
                 )
             )
-        self._reader.limit = max((p.frame_limit for p in self._inflight), default=FRAME_HEADROOM)
-        if self._inflight:
+        if not self._inflight:
+            self._reader.limit = FRAME_HEADROOM
+        else:
             self._start(self._inflight[0])
         if self.on_settled is not None:
             self.on_settled(result.outcome)
@@ -311,30 +314,30 @@ class Worker:
     # -- channel -----------------------------------------------------------------------------
 
     def _send(self, frame: msgspec.Struct) -> None:
+        """Queue a frame; frames sent in one turn of the event loop go in one write. Each write
+        to an idle worker wakes it, and a wake-up costs the host more than the rest of the
+        hand-off (docs/benchmarks.md)."""
         if self.exited.done():
             return
-        data = self._encoder.encode(frame)
-        if not self._outbox:
-            try:
-                data = data[os.write(self._fds["send"], data) :]
-            except BlockingIOError:
-                pass
-            except BrokenPipeError:
-                return  # a dead worker is noticed through its exit
-        if data:
-            if not self._outbox:
-                self._loop.add_writer(self._fds["send"], self._flush)
-            self._outbox += data
+        if not self._outbox and not self._waiting_writable:
+            self._loop.call_soon(self._flush)
+        self._encoder.encode_into(frame, self._outbox)
 
     def _flush(self) -> None:
+        if not self._outbox or "send" not in self._fds:
+            return
         try:
             del self._outbox[: os.write(self._fds["send"], self._outbox)]
         except BlockingIOError:
-            return
+            pass
         except BrokenPipeError:
-            self._outbox.clear()
-        if not self._outbox:
+            self._outbox.clear()  # a dead worker is noticed through its exit
+        if self._outbox and not self._waiting_writable:
+            self._loop.add_writer(self._fds["send"], self._flush)
+            self._waiting_writable = True
+        elif not self._outbox and self._waiting_writable:
             self._loop.remove_writer(self._fds["send"])
+            self._waiting_writable = False
 
     def _on_channel(self) -> None:
         """Read and handle every frame waiting on the channel (non-blocking)."""
@@ -475,9 +478,10 @@ class Worker:
                 self.pid = pid
 
     def _close(self) -> None:
-        if self._outbox:
+        if self._waiting_writable:
             self._loop.remove_writer(self._fds["send"])
-            self._outbox.clear()
+            self._waiting_writable = False
+        self._outbox.clear()
         for fd in self._fds.values():
             self._loop.remove_reader(fd)
         for fd in {*self._fds.values(), self._process_fd, self._kill_fd} - {None}:

@@ -111,10 +111,15 @@ class FrameEncoder:
         self._encoder = msgspec.msgpack.Encoder()
 
     def encode(self, frame: msgspec.Struct) -> bytes:
-        buffer = bytearray(HEADER.size)
-        self._encoder.encode_into(frame, buffer, HEADER.size)
-        HEADER.pack_into(buffer, 0, len(buffer) - HEADER.size)
+        buffer = bytearray()
+        self.encode_into(frame, buffer)
         return bytes(buffer)
+
+    def encode_into(self, frame: msgspec.Struct, buffer: bytearray) -> None:
+        """Append the frame to `buffer`."""
+        start = len(buffer)
+        self._encoder.encode_into(frame, buffer, start + HEADER.size)
+        HEADER.pack_into(buffer, start, len(buffer) - start - HEADER.size)
 
 
 class FrameReader:
