@@ -1,18 +1,21 @@
 """Prometheus metrics for `/metrics` (prometheus-client, text exposition format).
 
-Counters and histograms are updated once per execution. Values that already live somewhere
-(live workers, gate rejections, the record writer's backlog) are read only when Prometheus
-scrapes, through a collector, so they cost nothing per request.
+Execution counts and latencies are plain numbers updated once per execution. Values that
+already live somewhere (live workers, gate rejections, the record writer's backlog) are read
+only when Prometheus scrapes, through a collector, so they cost nothing per request.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from picloud.executor.interface import InvocationResult, ScriptRef
 from picloud.orchestrator.routing import AppRef
@@ -56,38 +59,58 @@ class _LiveValues(Collector):
             yield family(name, documentation, value=values.get(key, 0))
 
 
+class _Executions(Collector):
+    """Executions by (app, script, status) and latency by app, kept as plain numbers.
+
+    prometheus-client's own Counter and Histogram take a lock and look up a child per update;
+    this runs for every request, so the counting is a dict increment and a bisect here, and
+    the families are built only when Prometheus scrapes.
+    """
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, int], int] = {}
+        #: app -> [count per bucket (the last one past every bound), sum of seconds]
+        self.latency: dict[str, list[Any]] = {}
+
+    def observe(self, app: str, script: str, status: int, seconds: float) -> None:
+        key = (app, script, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        histogram = self.latency.get(app)
+        if histogram is None:
+            histogram = self.latency[app] = [[0] * (len(LATENCY_BUCKETS) + 1), 0.0]
+        histogram[0][bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        histogram[1] += seconds
+
+    def collect(self) -> Iterator[Any]:
+        requests = CounterMetricFamily(
+            "picloud_requests",
+            "Executions by app, script and status code.",
+            labels=["app", "script", "status"],
+        )
+        for (app, script, status), count in list(self.requests.items()):
+            requests.add_metric([app, script, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "picloud_request_duration_seconds",
+            "Execution latency by app, as the executor measured it.",
+            labels=["app"],
+        )
+        for app, (counts, total) in list(self.latency.items()):
+            cumulative = list(accumulate(counts))
+            bounds = [*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf"]
+            latency.add_metric([app], list(zip(bounds, cumulative, strict=True)), total)
+        yield latency
+
+
 class Metrics:
     def __init__(self, read_live_values: Callable[[], dict[str, Any]]):
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "picloud_requests",
-            "Executions by app, script and status code.",
-            ["app", "script", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "picloud_request_duration_seconds",
-            "Execution latency by app, as the executor measured it.",
-            ["app"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self._executions = _Executions()
+        self.registry.register(self._executions)
         self.registry.register(_LiveValues(read_live_values))
-        # Each execution updates the same few children: finding them by labels costs more than
-        # updating them, so they are looked up once per (app, script, status).
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, app: AppRef, script: ScriptRef, result: InvocationResult) -> None:
-        key = (app.slug, script.name, result.status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (
-                self.requests.labels(app.slug, script.name, str(result.status)),
-                self.latency.labels(app.slug),
-            )
-        requests, latency = children
-        requests.inc()
-        latency.observe(result.duration_ms / 1000)
+        self._executions.observe(app.slug, script.name, result.status, result.duration_ms / 1000)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
