@@ -182,7 +182,7 @@ async def main(sandbox: str, samples: int) -> None:
         )
     rows = [
         ("warm invocations/s, 1 caller", f"{warm['sequential']:,.0f}"),
-        ("warm invocations/s, 2 callers (2 workers)", f"{warm['concurrent']:,.0f}"),
+        ("warm invocations/s, 2 callers (up to 2 workers)", f"{warm['concurrent']:,.0f}"),
         (f"cold start p50 / p99, spare path (n={samples})", f"{percentile(spare, 0.5):.1f} / "
          f"{percentile(spare, 0.99):.1f} ms"),
         (f"cold start p50 / p99, plain spawn (n={samples})", f"{percentile(spawn, 0.5):.1f} / "
