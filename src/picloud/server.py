@@ -10,7 +10,6 @@ Starlette, and everything else takes the lean data-plane path.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import uuid
 from typing import Any
@@ -104,10 +103,6 @@ class PiCloud:
             execute_guard=self._guard_execute,
             on_executed=self.metrics.observe,
         )
-        # What is loaded by now lives as long as the server: the cyclic garbage collector
-        # need not walk it again on every collection (docs/benchmarks.md).
-        gc.collect()
-        gc.freeze()
         logger.info(
             "PiCloud %s serving on http://%s:%d (database: %s, sandbox: %s)",
             __version__,
