@@ -35,6 +35,15 @@ def handle(req, ctx):
 
 FAST = "def handle(req):\n    return 'fast'\n"
 
+CRASHER = """
+import os
+
+def handle(req):
+    if req.query.get("crash"):
+        os._exit(3)
+    return "fine"
+"""
+
 SLEEPER = """
 import time
 
@@ -413,7 +422,10 @@ def test_a_full_app_pool_waits_briefly_then_refuses(tmp_path: Path):
 
 
 def warm_up(harness: ExecutorHarness, app: str) -> None:
-    """Enough quick invocations for the app's worker to know they take well under 5 ms."""
+    """Enough quick invocations for the app's worker to know they take well under 5 ms, and
+    the sleeper and crasher loaded (nothing is queued behind a version being loaded)."""
+    assert harness.invoke(SLEEPER, app=app, script="sleeper", query="s=0").outcome == "ok"
+    assert harness.invoke(CRASHER, app=app, script="crasher").outcome == "ok"
     for _ in range(40):
         assert harness.invoke(FAST, app=app, script="fast").outcome == "ok"
 
@@ -439,7 +451,9 @@ def test_invocations_queued_behind_a_timeout_run_in_another_worker(tmp_path: Pat
     settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
     with started_executor(settings) as harness:
         warm_up(harness, "app")
-        hang = invocation(SLEEPER, app="app", query="s=30", limits=Limits(timeout_ms=500))
+        hang = invocation(
+            SLEEPER, app="app", script="sleeper", query="s=30", limits=Limits(timeout_ms=500)
+        )
         queued = [invocation(FAST, app="app", script="fast") for _ in range(3)]
         results = harness.invoke_all(hang, *queued)
         assert results[0].outcome == "timeout"
@@ -451,11 +465,68 @@ def test_invocations_queued_behind_a_crash_run_in_another_worker(tmp_path: Path)
     settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
     with started_executor(settings) as harness:
         warm_up(harness, "app")
-        crash = invocation("import os\n\ndef handle(req):\n    os._exit(3)\n", app="app")
+        crash = invocation(CRASHER, app="app", script="crasher", query="crash=1")
         queued = [invocation(FAST, app="app", script="fast") for _ in range(3)]
         results = harness.invoke_all(crash, *queued)
         assert results[0].outcome == "crashed"
         assert [r.outcome for r in results[1:]] == ["ok"] * 3
+        assert harness.executor.stats()["resent"] == 3
+
+
+def test_a_queued_invocation_keeps_its_own_response_limit(tmp_path: Path):
+    settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
+    with started_executor(settings) as harness:
+        warm_up(harness, "app")
+        big_header = "def handle(req):\n    return ('x', 200, {'x-big': 'a' * 1_000_000})\n"
+        small = Limits(max_response_bytes=1024, max_log_bytes=1024)
+        # Both answers arrive together; the second is over its own limit, not the first's.
+        first, second = harness.invoke_all(
+            invocation(FAST, app="app", script="fast"),
+            invocation(big_header, app="app", limits=small),
+        )
+        assert first.outcome == "ok"
+        assert (second.outcome, second.status) == ("invalid_response", 502)
+        assert "exceeds max_response_bytes 1024" in second.error
+        assert harness.executor.stats()["resent"] == 0
+
+
+def test_nothing_is_queued_behind_a_new_version_loading(tmp_path: Path):
+    settings = executor_settings(tmp_path, spare_workers=0)
+    with started_executor(settings) as harness:
+        warm_up(harness, "app")
+        slow_to_load = "import time\ntime.sleep(1)\n\ndef handle(req):\n    return 'loaded'\n"
+        results = harness.invoke_all(
+            invocation(slow_to_load, app="app"),
+            *[invocation(FAST, app="app", script="fast") for _ in range(4)],
+        )
+        assert [r.outcome for r in results] == ["ok"] * 5
+        # The fast ones went to another worker instead of waiting out the top-level code.
+        assert len(harness.worker_pids("app")) >= 2
+
+
+def test_closing_with_invocations_queued_starts_nothing_new(tmp_path: Path):
+    settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=2)
+    with started_executor(settings) as harness:
+        warm_up(harness, "app")
+        executor = harness.executor
+
+        async def close_while_busy() -> list[object]:
+            calls = [
+                asyncio.ensure_future(executor.invoke(invocation(SLEEPER, app="app", query="s=5")))
+            ]
+            calls += [
+                asyncio.ensure_future(executor.invoke(invocation(FAST, app="app", script="fast")))
+                for _ in range(6)
+            ]
+            await asyncio.sleep(0.2)
+            await executor.aclose()
+            return await asyncio.gather(*calls, return_exceptions=True)
+
+        outcomes = harness.run(close_while_busy())
+        assert all(
+            isinstance(o, ExecutorOverloaded) or o.outcome in ("ok", "crashed") for o in outcomes
+        )
+        assert harness.executor.stats()["workers"] == []
 
 
 def test_a_caller_leaving_while_queued_does_not_stop_the_running_invocation(tmp_path: Path):
@@ -466,7 +537,9 @@ def test_a_caller_leaving_while_queued_does_not_stop_the_running_invocation(tmp_
 
         async def leave_while_queued() -> str:
             running = asyncio.ensure_future(
-                harness.executor.invoke(invocation(SLEEPER, app="app", query="s=0.3"))
+                harness.executor.invoke(
+                    invocation(SLEEPER, app="app", script="sleeper", query="s=0.3")
+                )
             )
             queued = asyncio.ensure_future(
                 harness.executor.invoke(invocation(FAST, app="app", script="fast"))

@@ -70,7 +70,7 @@ class AppPool:
 
     def take_idle(self, memory_mb: int) -> Worker | None:
         for worker in reversed(self.idle):  # the most recently used is the warmest
-            if worker.memory_mb == memory_mb:
+            if worker.memory_mb == memory_mb and worker.alive:
                 self.idle.remove(worker)
                 return worker
         return None
@@ -188,6 +188,7 @@ class WorkerPoolExecutor:
             worker.kill("crashed", "the executor is shutting down")
         await asyncio.gather(*(worker.exited for worker in workers))
         for pool in self._apps.values():
+            pool.idle.clear()
             for waiter in pool.waiters:
                 if not waiter.done():
                     waiter.set_result(None)
@@ -242,13 +243,17 @@ class WorkerPoolExecutor:
         memory_mb = invocation.script.limits.memory_mb
         deadline: float | None = None  # set on the first wait: most requests find a worker
         while True:
+            if self._closing:  # e.g. resent from a worker that aclose() stopped
+                raise ExecutorOverloaded(RETRY_AFTER_SECONDS)
             pool = self._apps.setdefault(invocation.app_id, AppPool())
             worker = pool.busy_with_room(memory_mb, self._loop.time())
             if worker is not None:
                 return worker
             worker = pool.take_idle(memory_mb)
             if worker is not None:
-                self._reap_timers.pop(worker).cancel()
+                timer = self._reap_timers.pop(worker, None)
+                if timer is not None:
+                    timer.cancel()
                 return worker
             if pool.size >= self._per_app and pool.idle:
                 # Only workers with another memory limit are idle: retire one to make room.
@@ -414,10 +419,7 @@ class WorkerPoolExecutor:
         try:
             return await answer
         except asyncio.CancelledError:
-            # The client went away. A running script is stopped (what was queued behind it
-            # runs elsewhere); one still queued runs, and its answer is dropped.
-            if worker.is_running(answer):
-                worker.kill("crashed", "stopped: the caller went away")
+            worker.abandon(answer)  # the client went away
             raise
 
 

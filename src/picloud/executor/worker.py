@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import math
 import os
 import signal
 import subprocess
@@ -77,6 +78,7 @@ class _Pending:
     timeout_ms: int
     max_response_bytes: int
     max_log_bytes: int
+    loads_source: bool = False  # a version new to the worker: compiled, top-level code run
     logs: LogCollector | None = None  # from the moment it starts running
     timer: asyncio.TimerHandle | None = None
     started: float = 0.0  # loop time
@@ -125,6 +127,10 @@ class Worker:
         self._reader = FrameReader(FRAME_HEADROOM)
         self._booting: asyncio.Future[Ready] | None = None
         self._inflight: deque[_Pending] = deque()
+        self._loading = 0  # invocations in flight that carry a version's source
+        self._stopped_for: _Pending | None = None  # the invocation the host killed it over
+        self._channel_broken = False  # the worker broke the protocol: read nothing more
+        self._exiting = False
         self._console_tail = ""
         self._waiting = array.array("i", [0])  # FIONREAD's answer
         self._failure: WorkerFailed | None = None  # decided by the host before it kills
@@ -198,7 +204,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return not self.exited.done() and self._failure is None
+        return not (self.exited.done() or self._exiting) and self._failure is None
 
     def kill(self, outcome: str | None = None, error: str | None = None) -> None:
         """SIGKILL the worker; a given outcome is what a running invocation reports."""
@@ -233,6 +239,8 @@ class Worker:
             answer.set_exception(NotStarted())
             return answer
         pending = _Pending(answer, timeout_ms, max_response_bytes, max_log_bytes)
+        pending.loads_source = invoke.source is not None
+        self._loading += pending.loads_source
         self._inflight.append(pending)
         # While invocations are queued the bound is the largest any of them allows.
         self._reader.limit = max(self._reader.limit, pending.frame_limit)
@@ -243,19 +251,26 @@ class Worker:
 
     def expected_wait_ms(self, now: float) -> float:
         """How long an invocation sent now would wait before it starts, by the average time
-        per invocation, and at least as long as the running one has run so far."""
+        per invocation, and at least as long as the running one has run so far. Unknown (
+        infinite) while a new version is loading: its top-level code may take any time."""
         if not self._inflight:
             return 0.0
+        if self._loading:
+            return math.inf
         running_for = (now - self._inflight[0].started) * 1000
         return max(len(self._inflight) * self.service_ms, running_for)
 
-    def is_running(self, answer: asyncio.Future[Execution]) -> bool:
-        return bool(self._inflight) and self._inflight[0].answer is answer
+    def abandon(self, answer: asyncio.Future[Execution]) -> None:
+        """The caller of `answer` went away. If its invocation is running, the worker is
+        stopped (what is queued behind it goes to another worker); if it is still queued, it
+        runs and its answer is dropped."""
+        self._read_waiting_frames()  # it may have answered already
+        if self._inflight and self._inflight[0].answer is answer:
+            self._stop_for(self._inflight[0], "crashed", "stopped: the caller went away")
 
     def _start(self, pending: _Pending) -> None:
         pending.started = self._loop.time()
         pending.logs = LogCollector(pending.max_log_bytes)
-        self._console_tail = ""
         # A plain timer rather than asyncio.timeout(): this runs once per request, and the
         # timeout's task lookup and rescheduling cost more than the rest of the hand-off.
         pending.timer = self._loop.call_later(pending.timeout_ms / 1000, self._time_out, pending)
@@ -263,6 +278,7 @@ class Worker:
     def _finish(self, result: Result) -> None:
         pending = self._inflight.popleft()
         pending.timer.cancel()
+        self._loading -= pending.loads_source
         took_ms = (self._loop.time() - pending.started) * 1000
         self.service_ms += (took_ms - self.service_ms) * SERVICE_SMOOTHING
         # Anything written to fds 1/2 before the result frame is already in the pipe. Its place
@@ -288,7 +304,8 @@ class Worker:
             self.on_settled(result.outcome)
 
     def _fail_inflight(self, failure: WorkerFailed) -> None:
-        """The running invocation ends with `failure`; those behind it never started."""
+        """Once the worker has exited and its last frames are read: the invocation it was
+        running ends with `failure`, those behind it never started."""
         if not self._inflight:
             return
         for index, pending in enumerate(self._inflight):
@@ -297,19 +314,32 @@ class Worker:
             if pending.answer.done():
                 continue
             if index == 0:
-                logs = pending.logs.lines if pending.logs is not None else []
-                pending.answer.set_result(
-                    Execution(failure.outcome, 0, [], b"", failure.error, logs)
-                )
+                if self._stopped_for not in (None, pending):
+                    # It started after the one the host stopped the worker over had answered.
+                    failure = WorkerFailed("crashed", f"its worker was stopped: {failure.error}")
+                pending.answer.set_result(_failed(failure, pending))
             else:
                 pending.answer.set_exception(NotStarted())
         self._inflight.clear()
+        self._loading = 0
         if self.on_settled is not None:
             self.on_settled(failure.outcome)
 
     def _time_out(self, pending: _Pending) -> None:
-        self.kill("timeout", f"timed out after {pending.timeout_ms} ms")
-        self._fail_inflight(self._failure)
+        self._read_waiting_frames()  # a busy loop may run the timer after the answer came
+        if self._inflight and self._inflight[0] is pending:
+            self._stop_for(pending, "timeout", f"timed out after {pending.timeout_ms} ms")
+
+    def _stop_for(self, pending: _Pending, outcome: str, error: str) -> None:
+        """Kill the worker over its running invocation, which gets its answer now. Those
+        behind it are settled when the worker has exited and its last frames are read: the
+        running one may have answered meanwhile, and the next one started."""
+        self.kill(outcome, error)
+        self._stopped_for = pending
+        if not pending.answer.done():
+            pending.answer.set_result(_failed(WorkerFailed(outcome, error), pending))
+        if self.on_settled is not None:
+            self.on_settled(outcome)
 
     # -- channel -----------------------------------------------------------------------------
 
@@ -339,9 +369,14 @@ class Worker:
             self._loop.remove_writer(self._fds["send"])
             self._waiting_writable = False
 
+    def _read_waiting_frames(self) -> None:
+        if "channel" in self._fds and not self._channel_broken:
+            self._on_channel()
+
     def _on_channel(self) -> None:
-        """Read and handle every frame waiting on the channel (non-blocking)."""
-        while self._failure is None:
+        """Read and handle every frame waiting on the channel (non-blocking). Frames that
+        arrive after the host decided to kill the worker still count: they say how far it got."""
+        while not self._channel_broken:
             try:
                 data = os.read(self._fds["channel"], CHANNEL_READ_BYTES)
             except BlockingIOError:
@@ -352,11 +387,11 @@ class Worker:
                 if self._kill_fd is not None:
                     self.kill()
                 return
+            oversized: FrameTooLarge | None = None
             try:
                 payloads = self._reader.feed(data)
             except FrameTooLarge as exc:
-                self._refuse_oversized(exc)
-                return
+                payloads, oversized = exc.complete, exc  # the frames before it still count
             for payload in payloads:
                 try:
                     frame = self._decoder.decode(payload)
@@ -364,12 +399,22 @@ class Worker:
                     self._violation(f"undecodable frame ({exc})")
                     return
                 self._accept(frame, len(payload))
-                if self._failure is not None:
+                if self._channel_broken:
                     return
+            if oversized is not None:
+                self._refuse_oversized(oversized)
+                return
             if len(data) < CHANNEL_READ_BYTES:
                 return  # a short read emptied the pipe: no need for a read that fails
 
     def _accept(self, frame: Ready | Log | Result, size: int) -> None:
+        if isinstance(frame, Log | Result) and self._inflight:
+            # The reader's bound is the largest of the queued invocations'; this one's own
+            # may be smaller.
+            limit = self._inflight[0].frame_limit
+            if size > limit:
+                self._refuse_oversized(FrameTooLarge(size, limit))
+                return
         if isinstance(frame, Log) and self._inflight:
             if frame.level not in LEVELS:
                 self._violation(f"unknown log level {frame.level!r}")
@@ -388,10 +433,12 @@ class Worker:
             self._violation(f"unexpected {type(frame).__name__.lower()} frame")
 
     def _violation(self, detail: str) -> None:
+        self._channel_broken = True
         self._loop.remove_reader(self._fds["channel"])
         self.kill("crashed", f"worker broke the channel protocol: {detail}")
 
     def _refuse_oversized(self, exc: FrameTooLarge) -> None:
+        self._channel_broken = True
         self._loop.remove_reader(self._fds["channel"])
         if self._inflight:
             self.kill(
@@ -435,9 +482,10 @@ class Worker:
         if returncode is None:
             return
         self._loop.remove_reader(self._process_fd)
+        self._exiting = True  # whatever its last frames say, it takes no more work
         # Frames and console output the worker wrote before it died are still in the pipes.
         if self._inflight or self._booting is not None:
-            self._on_channel()
+            self._read_waiting_frames()
         self._on_console()
         failure = self._failure or WorkerFailed("crashed", self._describe_exit(returncode))
         if failure.outcome == "crashed" and self._console_tail.strip():
@@ -488,6 +536,11 @@ class Worker:
             os.close(fd)
         self._fds.clear()
         self._kill_fd = self._process_fd = None
+
+
+def _failed(failure: WorkerFailed, pending: _Pending) -> Execution:
+    logs = pending.logs.lines if pending.logs is not None else []
+    return Execution(failure.outcome, 0, [], b"", failure.error, logs)
 
 
 def _result_problem(result: Result) -> str | None:

@@ -94,10 +94,12 @@ WorkerFrame = Ready | Log | Result
 
 
 class FrameTooLarge(ValueError):
-    def __init__(self, size: int, limit: int):
+    def __init__(self, size: int, limit: int, complete: list[bytes] | None = None):
         super().__init__(f"frame of {size} bytes exceeds the limit of {limit} bytes")
         self.size = size
         self.limit = limit
+        #: The whole payloads that came before it in the same feed.
+        self.complete = complete or []
 
 
 class FrameEncoder:
@@ -142,7 +144,7 @@ class FrameReader:
         while len(self._buffer) >= HEADER.size:
             (size,) = HEADER.unpack_from(self._buffer)
             if size > self.limit:
-                raise FrameTooLarge(size, self.limit)
+                raise FrameTooLarge(size, self.limit, payloads)
             end = HEADER.size + size
             if len(self._buffer) < end:
                 break
