@@ -447,28 +447,25 @@ def test_slow_invocations_spread_over_workers(tmp_path: Path):
         assert len(harness.worker_pids("slow")) == 3
 
 
-def test_invocations_queued_behind_a_timeout_run_in_another_worker(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("script", "query", "limits", "outcome"),
+    [
+        ("sleeper", "s=30", Limits(timeout_ms=500), "timeout"),
+        ("crasher", "crash=1", Limits(), "crashed"),
+    ],
+    ids=["timeout", "crash"],
+)
+def test_invocations_queued_behind_a_failure_run_in_another_worker(
+    tmp_path: Path, script: str, query: str, limits: Limits, outcome: str
+):
     settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
     with started_executor(settings) as harness:
         warm_up(harness, "app")
-        hang = invocation(
-            SLEEPER, app="app", script="sleeper", query="s=30", limits=Limits(timeout_ms=500)
-        )
+        source = {"sleeper": SLEEPER, "crasher": CRASHER}[script]
+        failing = invocation(source, app="app", script=script, query=query, limits=limits)
         queued = [invocation(FAST, app="app", script="fast") for _ in range(3)]
-        results = harness.invoke_all(hang, *queued)
-        assert results[0].outcome == "timeout"
-        assert [r.outcome for r in results[1:]] == ["ok"] * 3
-        assert harness.executor.stats()["resent"] == 3
-
-
-def test_invocations_queued_behind_a_crash_run_in_another_worker(tmp_path: Path):
-    settings = executor_settings(tmp_path, spare_workers=0, workers_per_app=1)
-    with started_executor(settings) as harness:
-        warm_up(harness, "app")
-        crash = invocation(CRASHER, app="app", script="crasher", query="crash=1")
-        queued = [invocation(FAST, app="app", script="fast") for _ in range(3)]
-        results = harness.invoke_all(crash, *queued)
-        assert results[0].outcome == "crashed"
+        results = harness.invoke_all(failing, *queued)
+        assert results[0].outcome == outcome
         assert [r.outcome for r in results[1:]] == ["ok"] * 3
         assert harness.executor.stats()["resent"] == 3
 
