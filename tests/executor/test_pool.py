@@ -435,8 +435,9 @@ def test_fast_invocations_queue_in_a_busy_worker_instead_of_starting_more(tmp_pa
         warm_up(harness, "quick")
         burst = [invocation(FAST, app="quick", script="fast") for _ in range(8)]
         assert [r.outcome for r in harness.invoke_all(*burst)] == ["ok"] * 8
-        # Without pipelining the burst would start workers_per_app (4) of them.
-        assert harness.executor.stats()["spawns"] <= 2
+        # Without pipelining the burst would start workers_per_app (4) of them; how many fewer
+        # depends on how fast this machine answers (usually one or two).
+        assert harness.executor.stats()["spawns"] < 4
 
 
 def test_slow_invocations_spread_over_workers(tmp_path: Path):
