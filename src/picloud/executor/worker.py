@@ -20,7 +20,7 @@ import subprocess
 import termios
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 
@@ -82,11 +82,12 @@ class _Pending:
     logs: LogCollector | None = None  # from the moment it starts running
     timer: asyncio.TimerHandle | None = None
     started: float = 0.0  # loop time
+    #: The largest frame its answer may take: the body, or a log line, plus headroom. Checked
+    #: for every frame, so worked out once.
+    frame_limit: int = field(init=False)
 
-    @property
-    def frame_limit(self) -> int:
-        """The largest frame its answer may take: the body, or a log line, plus headroom."""
-        return max(self.max_response_bytes, 4 * self.max_log_bytes) + FRAME_HEADROOM
+    def __post_init__(self) -> None:
+        self.frame_limit = max(self.max_response_bytes, 4 * self.max_log_bytes) + FRAME_HEADROOM
 
 
 @dataclass
@@ -314,10 +315,11 @@ class Worker:
             if pending.answer.done():
                 continue
             if index == 0:
+                ended = failure
                 if self._stopped_for not in (None, pending):
                     # It started after the one the host stopped the worker over had answered.
-                    failure = WorkerFailed("crashed", f"its worker was stopped: {failure.error}")
-                pending.answer.set_result(_failed(failure, pending))
+                    ended = WorkerFailed("crashed", f"its worker was stopped: {failure.error}")
+                pending.answer.set_result(_failed(ended, pending))
             else:
                 pending.answer.set_exception(NotStarted())
         self._inflight.clear()

@@ -26,6 +26,9 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+#: The `le` label of each latency bucket, the last one past every bound.
+_BUCKET_LABELS = (*(floatToGoString(bound) for bound in LATENCY_BUCKETS), "+Inf")
+
 #: Single-value metrics read at scrape time: (family, name, help, key in the live values).
 _SCALARS = (
     (GaugeMetricFamily, "picloud_spare_workers", "Booted workers not yet bound to an app.",
@@ -96,9 +99,8 @@ class _Executions(Collector):
             labels=["app"],
         )
         for app, (counts, total) in list(self.latency.items()):
-            cumulative = list(accumulate(counts))
-            bounds = [*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf"]
-            latency.add_metric([app], list(zip(bounds, cumulative, strict=True)), total)
+            buckets = list(zip(_BUCKET_LABELS, accumulate(counts), strict=True))
+            latency.add_metric([app], buckets, total)
         yield latency
 
 
