@@ -7,7 +7,9 @@ agree with each other, `snapshot()`.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -66,6 +68,25 @@ def _json_dumps(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
+def _use_wal(dbapi_connection: Any) -> None:
+    """Put the database file in WAL mode, which it then keeps.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once rather
+    than waiting out busy_timeout when another connection holds one: two processes opening a
+    new file together (both migrating it) meet exactly that. The loser waits until the file is
+    in WAL mode, which the winner's switch makes it.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=msgspec.json.decode)
@@ -74,10 +95,10 @@ def _sqlite_engine(url: URL) -> Engine:
     def configure(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy, not the sqlite3 module, decides when a transaction begins (see below).
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
         dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        _use_wal(dbapi_connection)
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "begin")
     def begin(connection: Connection) -> None:
